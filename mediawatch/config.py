@@ -1,0 +1,388 @@
+"""Configuration: `mediawatch.toml` validated by pydantic-settings, overridable from the environment.
+
+Priority, highest first: environment (`MEDIAWATCH_DATABASE__URL`, ...), then the TOML file, then
+defaults. Every problem becomes a :class:`ConfigError` that names the file, the key and what is
+wrong; the CLI turns it into exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_CONFIG_NAME = "mediawatch.toml"
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*$")
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased for the user (file, key, problem)."""
+
+    def __init__(self, path: Path | str, problems: Sequence[str]) -> None:
+        self.path = Path(path)
+        self.problems = list(problems)
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        head = f"invalid configuration in {self.path}:"
+        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def check_http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"not an http(s) URL: {value!r}")
+    return value
+
+
+def check_regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+    return value
+
+
+def check_email(value: str) -> str:
+    # A display form "Name <addr>" is allowed for the sender; the address part must be sane.
+    m = re.fullmatch(r"\s*(?:[^<>\r\n]*<([^<>\r\n]+)>|([^<>\s\r\n]+))\s*", value)
+    addr = (m.group(1) or m.group(2)) if m else None
+    if not addr or not EMAIL_RE.match(addr):
+        raise ValueError(f"not an e-mail address: {value!r}")
+    return value
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite:///mediawatch.db"
+    busy_timeout_seconds: float = Field(30.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", v):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        return v
+
+
+class CrawlConfig(_Section):
+    user_agent: str = "mediawatch/0.1 (+https://example.org/about-our-crawler)"
+    max_article_age_days: int = Field(30, ge=0, description="0 = no age limit")
+    timeout_minutes: float = Field(30, gt=0)
+    revisit_hours: float = Field(48, ge=0, description="re-check stored articles this recent (conditional GET)")
+    concurrency_per_domain: int = Field(4, ge=1)
+    parallel_outlets: int = Field(3, ge=1)
+    download_timeout_seconds: float = Field(30, gt=0)
+    download_maxsize_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    section_max_pages: int = Field(3, ge=1)
+    obey_robots: bool = True
+    autothrottle: bool = True
+    retry_times: int = Field(2, ge=0)
+    near_duplicate_threshold: float = Field(0.7, gt=0, le=1)
+
+
+class FlagConfig(_Section):
+    interval_minutes: float = Field(15, gt=0)
+
+
+class SmtpConfig(_Section):
+    host: str = "localhost"
+    port: int = Field(25, gt=0, lt=65536)
+    security: Literal["none", "starttls", "ssl"] = "none"
+    username: str = ""
+    password: str = ""
+    sender: str = "mediawatch <alerts@example.org>"
+    timeout_seconds: float = Field(30, gt=0)
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, v: str) -> str:
+        return check_email(v)
+
+
+class OutletConfig(_Section):
+    slug: str
+    name: str
+    url: str
+    country: str = ""
+    language: str = ""
+    feeds: list[str] = []
+    sitemaps: list[str] = []
+    sections: list[str] = []
+    article_patterns: list[str] = []
+    opinion_patterns: list[str] = []
+    interval_minutes: float = Field(60, gt=0)
+    enabled: bool = True
+    author_selector: str = ""
+    date_selector: str = ""
+    body_selector: str = ""
+    extra_domains: list[str] = []
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG_RE.match(v):
+            raise ValueError(f"slug {v!r} must match [a-z0-9-]+")
+        return v
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return check_http_url(v)
+
+    @field_validator("feeds", "sitemaps", "sections")
+    @classmethod
+    def _urls(cls, v: list[str]) -> list[str]:
+        return [check_http_url(u) for u in v]
+
+    @field_validator("article_patterns", "opinion_patterns")
+    @classmethod
+    def _patterns(cls, v: list[str]) -> list[str]:
+        return [check_regex(p) for p in v]
+
+    @field_validator("author_selector", "date_selector", "body_selector")
+    @classmethod
+    def _selector(cls, v: str) -> str:
+        if v:
+            from cssselect import GenericTranslator, SelectorError
+
+            try:
+                GenericTranslator().css_to_xpath(v)
+            except SelectorError as exc:
+                raise ValueError(f"invalid CSS selector {v!r}: {exc}") from None
+        return v
+
+    def hosts(self) -> set[str]:
+        hosts = {urlsplit(self.url).hostname or ""}
+        hosts.update(urlsplit(u).hostname or "" for u in [*self.feeds, *self.sitemaps, *self.sections])
+        hosts.update(self.extra_domains)
+        return {h.lower() for h in hosts if h}
+
+
+def parse_alias(spec: str) -> tuple[str, str | None]:
+    """Split ``TEXT[@LANG]``; a trailing ``@xx`` (2–3 letters) is the language."""
+    m = re.fullmatch(r"(.+?)@([a-z]{2,3})", spec.strip())
+    if m:
+        return m.group(1).strip(), m.group(2)
+    return spec.strip(), None
+
+
+class WatchConfig(_Section):
+    name: str
+    kind: Literal["actor", "place"]
+    aliases: list[str] = []
+    case_sensitive: list[str] = []
+    wikidata: str = ""
+    notes: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be empty")
+        return v.strip()
+
+    @field_validator("wikidata")
+    @classmethod
+    def _wikidata(cls, v: str) -> str:
+        if v and not re.fullmatch(r"Q\d+", v):
+            raise ValueError(f"not a Wikidata id (Q123): {v!r}")
+        return v
+
+    @field_validator("aliases", "case_sensitive")
+    @classmethod
+    def _aliases(cls, v: list[str]) -> list[str]:
+        for a in v:
+            if not parse_alias(a)[0]:
+                raise ValueError(f"empty alias in {a!r}")
+        return v
+
+
+def check_cron(schedule: str, timezone: str) -> None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(schedule, timezone=timezone)
+    except (ValueError, KeyError) as exc:
+        raise ValueError(f"invalid cron expression {schedule!r}: {exc}") from None
+
+
+class SubscriberConfig(_Section):
+    email: str
+    name: str = ""
+    entities: list[str] = []
+    opinion_only: bool = False
+    schedule: str = "0 7 * * *"
+    timezone: str = "UTC"
+    enabled: bool = True
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        check_email(v)
+        if "<" in v:
+            raise ValueError("give the bare address; the name goes in 'name'")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _cron(self) -> SubscriberConfig:
+        check_cron(self.schedule, self.timezone)
+        return self
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Build it with :func:`load_settings`, then pass it around."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MEDIAWATCH_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        nested_model_default_partial_update=True,
+    )
+
+    database: DatabaseConfig = DatabaseConfig()
+    crawl: CrawlConfig = CrawlConfig()
+    flag: FlagConfig = FlagConfig()
+    smtp: SmtpConfig = SmtpConfig()
+    outlets: list[OutletConfig] = []
+    watch: list[WatchConfig] = []
+    subscribers: list[SubscriberConfig] = []
+
+    # Not configuration keys: where the file was, so relative paths and messages can use it.
+    config_path: Path = Field(default=Path(DEFAULT_CONFIG_NAME), exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the file (passed as init kwargs).
+        return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Settings:
+        seen: set[str] = set()
+        for o in self.outlets:
+            if o.slug in seen:
+                raise ValueError(f"outlets: duplicate slug {o.slug!r}")
+            seen.add(o.slug)
+        names: set[str] = set()
+        for w in self.watch:
+            if w.name.casefold() in names:
+                raise ValueError(f"watch: duplicate entity name {w.name!r}")
+            names.add(w.name.casefold())
+        emails: set[str] = set()
+        for s in self.subscribers:
+            if s.email.lower() in emails:
+                raise ValueError(f"subscribers: duplicate email {s.email!r}")
+            emails.add(s.email.lower())
+            unknown = [e for e in s.entities if e.casefold() not in names]
+            if unknown:
+                raise ValueError(f"subscribers ({s.email}): entities not in [[watch]]: {unknown}")
+        return self
+
+    def outlet(self, slug: str) -> OutletConfig:
+        for o in self.outlets:
+            if o.slug == slug:
+                return o
+        raise KeyError(slug)
+
+    @property
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path made relative to the config file."""
+        url = self.database.url
+        m = re.match(r"^(sqlite(?:\+\w+)?):///(.*)$", url)
+        if m and m.group(2) and not m.group(2).startswith("/") and m.group(2) != ":memory:":
+            base = self.config_path.resolve().parent
+            return f"{m.group(1)}:///{base / m.group(2)}"
+        return url
+
+
+def config_path_from(explicit: str | Path | None) -> Path:
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("MEDIAWATCH_CONFIG")
+    return Path(env) if env else Path(DEFAULT_CONFIG_NAME)
+
+
+def _loc(loc: tuple[int | str, ...], data: dict[str, Any]) -> str:
+    """Render a pydantic error location as a TOML key path, naming outlets by slug."""
+    out = ""
+    node: Any = data
+    for part in loc:
+        if isinstance(part, int):
+            label = f"[{part}]"
+            if isinstance(node, list) and part < len(node) and isinstance(node[part], dict):
+                ident = node[part].get("slug") or node[part].get("name") or node[part].get("email")
+                if ident:
+                    label = f"[{part}] ({ident})"
+            out += label
+        else:
+            out += f".{part}" if out else str(part)
+        if isinstance(node, dict):
+            node = node.get(part) if isinstance(part, str) else None
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return out or "(top level)"
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(path, ["file not found (run `mediawatch init` to create one)"]) from None
+    except OSError as exc:
+        raise ConfigError(path, [f"cannot read: {exc.strerror}"]) from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, [f"not UTF-8 text (byte {exc.start})"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        # The message already carries "(at line L, column C)".
+        raise ConfigError(path, [f"TOML syntax error: {exc}"]) from None
+
+
+def load_settings(path: str | Path | None = None, *, missing_ok: bool = False) -> Settings:
+    """Read and validate the configuration file; raise :class:`ConfigError` on any problem."""
+    cfg_path = config_path_from(path)
+    data: dict[str, Any] = {}
+    if cfg_path.exists() or not missing_ok:
+        data = read_toml(cfg_path)
+    try:
+        return Settings(**data, config_path=cfg_path)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            key = _loc(tuple(err["loc"]), data)
+            problems.append(f"{key}: {msg}")
+        raise ConfigError(cfg_path, problems) from None

@@ -1,0 +1,1 @@
+"""Alembic environment and versions (located through this package, so it works installed)."""

@@ -1,0 +1,102 @@
+"""Engine and session factory; SQLite is set up for a background service with several writers."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def make_engine(url: str, *, busy_timeout: float = 30.0, echo: bool = False) -> Engine:
+    """Create an engine. SQLite gets WAL, foreign keys, a busy timeout and real transactions."""
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, echo=echo, connect_args={"timeout": busy_timeout, "check_same_thread": False}
+        )
+        _setup_sqlite(engine, busy_timeout)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def _setup_sqlite(engine: Engine, busy_timeout: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when a transaction starts (see _on_begin).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the write lock up front: a deferred transaction that later wants to write
+        # can fail with SQLITE_BUSY without waiting, the busy timeout only helps at BEGIN.
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def writer(engine: Engine) -> Engine:
+    """The engine to use for a write transaction (BEGIN IMMEDIATE on SQLite)."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(sqlite_immediate=True)
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _retryable(exc: Exception) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True  # a concurrent writer won a unique constraint: re-run and see its row
+    msg = str(exc).lower()
+    return isinstance(exc, OperationalError) and (
+        "locked" in msg or "busy" in msg or "deadlock" in msg or "could not serialize" in msg
+    )
+
+
+def in_transaction(
+    engine: Engine, work: Callable[[Session], T], *, attempts: int = 6, what: str = "write"
+) -> T:
+    """Run ``work`` in one write transaction; retry it whole when the database was busy or a
+    concurrent writer won a race (unique constraint). Nothing is half-written."""
+    maker = session_factory(writer(engine))
+    for attempt in range(1, attempts + 1):
+        session = maker()
+        try:
+            result = work(session)
+            session.commit()
+            return result
+        except (OperationalError, IntegrityError) as exc:
+            session.rollback()
+            if attempt == attempts or not _retryable(exc):
+                raise
+            delay = min(2.0, 0.05 * 2**attempt) * (0.5 + random.random())
+            log.warning("%s: retry %d after %s", what, attempt, type(exc).__name__)
+            time.sleep(delay)
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+    raise AssertionError("unreachable")
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    with session_factory(engine)() as session:
+        yield session
