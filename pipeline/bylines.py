@@ -1,0 +1,113 @@
+"""Bylines where structured data is silent: byline elements, "By …" lines, a lone name line,
+and the author bio at the end of an op-ed ("Maria Roe is a columnist …")."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from lxml import html as lhtml
+
+from pipeline.authors import AuthorName, looks_like_person, parse_byline
+
+BYLINE_XPATH = (
+    "//*[@rel='author' or @itemprop='author' or contains(concat(' ', normalize-space(@class), ' '), ' author ')"
+    " or contains(@class, 'byline') or contains(@class, 'by-line') or contains(@class, 'author-name')"
+    " or contains(@class, 'entry-author') or contains(@class, 'article-author') or contains(@class, 'post-author')"
+    " or contains(@class, 'writer') or contains(@id, 'byline') or contains(@class, 'contributor')"
+    " or contains(@class, 'posted-by') or contains(@class, 'author-link') or contains(@class, 'meta-author')]"
+)
+# Places where author-looking markup is somebody else's (teasers, comments, widgets).
+FOREIGN_ANCESTORS = re.compile(r"related|comment|sidebar|widget|recommend|more-stories|teaser|footer|nav|menu|popular", re.I)
+BYLINE_LINE_RE = re.compile(r"^\s*(?:by|written by|автор|текст|بقلم|كتب|كتبت)\s*[:\-–—]?\s+\S", re.IGNORECASE)
+BIO_RE = re.compile(
+    r"^(?P<name>[^\W\d_][\w'’.\-]*(?:\s+[\w'’.\-]+){1,4}?)\s+"
+    r"(?:is|was|has been|serves as|teaches|writes|is currently)\s+(?:a|an|the|currently|senior|president|director|"
+    r"professor|editor|founder|chief|head|executive|co-founder|former|lecturer|visiting|research|associate)\b",
+)
+BIO_RE_RU = re.compile(r"^(?P<name>[А-ЯЁ][а-яё\-]+(?:\s+[А-ЯЁ][а-яё\-]+){1,2})\s+[—–-]\s+[а-яё]")
+BIO_RE_AR = re.compile(r"^(?P<name>(?:[\u0621-\u064a]+\s+){1,3}[\u0621-\u064a]+)\s*[،,:\-–—]?\s+(?:كاتب|كاتبة|باحث|باحثة|صحفي|صحفية|محلل|محللة|أستاذ|أستاذة|رئيس|رئيسة|مدير|مديرة)")
+DISCLAIMER_RE = re.compile(
+    r"views? expressed .{0,80}(?:are|is) (?:solely |entirely )?(?:those of the|the author|his own|her own|their own|the writer)"
+    r"|opinions? expressed .{0,60}(?:author|writer)|does not necessarily reflect|do not necessarily (?:reflect|represent)"
+    r"|мнение автора может не совпадать|точка зрения автора|لا تعبر بالضرورة عن|تعبر عن رأي (?:الكاتب|كاتبها)",
+    re.IGNORECASE,
+)
+
+
+def _foreign(el: lhtml.HtmlElement) -> bool:
+    for anc in el.iterancestors():
+        if anc.tag in ("nav", "footer", "aside"):
+            return True
+        marker = f"{anc.get('class', '')} {anc.get('id', '')}"
+        if marker.strip() and FOREIGN_ANCESTORS.search(marker):
+            return True
+    return False
+
+
+def dom_bylines(tree: lhtml.HtmlElement, site_names: Iterable[str], selector_xpath: str | None = None) -> list[AuthorName]:
+    """Authors from byline-like elements, first match in document order wins."""
+    sites = list(site_names)
+    elements = tree.xpath(selector_xpath or BYLINE_XPATH)
+    for el in elements:
+        if not isinstance(el, lhtml.HtmlElement) or (selector_xpath is None and _foreign(el)):
+            continue
+        # The innermost element carries the name; containers repeat it with dates and icons.
+        if selector_xpath is None and el.xpath(".//*[@rel='author' or @itemprop='name' or contains(@class, 'author')]"):
+            continue
+        text = el.text_content()
+        if el.get("content") and not text.strip():
+            text = el.get("content", "")
+        names = parse_byline(text, site_names=sites)
+        if names:
+            return names
+    return []
+
+
+def text_bylines(lines: list[str], site_names: Iterable[str]) -> list[AuthorName]:
+    """A "By Jane Roe" line near the top of the text."""
+    for line in lines[:8]:
+        if BYLINE_LINE_RE.match(line) and len(line) < 120:
+            names = parse_byline(line, site_names=site_names)
+            if names:
+                return names
+    return []
+
+
+def is_name_line(line: str) -> bool:
+    line = line.strip()
+    return 3 < len(line) < 60 and not line.endswith((".", ":", "?", "!", "»", '"')) and looks_like_person(line)
+
+
+def lone_name_lines(lines: list[str], bio_names: set[str]) -> list[int]:
+    """Indexes of lines that are only a person's name: near the top (a byline without "By"),
+    or anywhere when the same person's bio closes the text (a reposted op-ed, as in the seed)."""
+    from pipeline.authors import author_key
+
+    hits = []
+    for i, line in enumerate(lines):
+        if not is_name_line(line):
+            continue
+        if author_key(line) in bio_names or i < 3:
+            hits.append(i)
+    return hits
+
+
+def bio_authors(lines: list[str], site_names: Iterable[str]) -> list[AuthorName]:
+    """Authors named by a bio in the last paragraphs ("X is a senior fellow at …")."""
+    found: list[AuthorName] = []
+    tail = [ln.strip() for ln in lines[-5:] if ln.strip()]
+    for line in tail:
+        line_c = re.sub(r"^[_\-–—*=\s]+", "", line)
+        for rx in (BIO_RE, BIO_RE_RU, BIO_RE_AR):
+            m = rx.match(line_c)
+            if m:
+                names = parse_byline(m.group("name"), site_names=site_names)
+                if len(names) == 1 and not names[0].is_organization:
+                    found.append(AuthorName(names[0].name, False, bio=line_c[:1000]))
+                break
+    return found
+
+
+def has_disclaimer(text: str) -> bool:
+    return bool(DISCLAIMER_RE.search(text[-3000:]) or DISCLAIMER_RE.search(text[:1500]))

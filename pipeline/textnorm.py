@@ -1,0 +1,80 @@
+"""Text folding shared by matching, author keys and dedup: one place for Unicode decisions.
+
+``fold_char`` maps one original character to its folded form (possibly empty, possibly several
+characters); :func:`fold_with_offsets` applies it to a text and keeps, for every folded character,
+the index of the original character it came from, so matches map back to the original text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+ARABIC_DIACRITICS = set(range(0x064B, 0x0660)) | {0x0670, 0x06D6, 0x06D7, 0x06D8, 0x06D9, 0x06DA, 0x06DB, 0x06DC}
+TATWEEL = "\u0640"
+ARABIC_FOLD = {
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
+    "ى": "ي", "ئ": "ي", "ؤ": "و", "ة": "ه", "ک": "ك", "ی": "ي", "ۀ": "ه",
+}
+KEEP_MARKS_ON = {"и": "\u0306", "И": "\u0306"}  # й is a letter of its own, not и + breve
+
+
+@lru_cache(maxsize=65536)
+def fold_char(ch: str) -> str:
+    """Case-fold, strip Latin/Greek diacritics and Arabic harakat/tatweel, unify Arabic letter
+    variants, ё→е. Anything else passes through (case-folded)."""
+    code = ord(ch)
+    if ch == TATWEEL or code in ARABIC_DIACRITICS:
+        return ""
+    if ch in ARABIC_FOLD:
+        return ARABIC_FOLD[ch]
+    if ch in "ёЁ":
+        return "е"
+    if ch in "йЙ":
+        return "й"
+    decomposed = unicodedata.normalize("NFKD", ch)
+    base = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if not base:
+        return ""
+    out = base.casefold()
+    return "".join(ARABIC_FOLD.get(c, c) for c in out)
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """Folded text and, for each of its characters, the index of the source character."""
+    parts: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(text):
+        f = fold_char(ch)
+        if f:
+            parts.append(f)
+            offsets.extend([i] * len(f))
+    return "".join(parts), offsets
+
+
+def fold(text: str) -> str:
+    return "".join(fold_char(ch) for ch in text)
+
+
+def fold_arabic(text: str) -> str:
+    return fold(text)
+
+
+WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+def words(text: str) -> list[str]:
+    return WORD_RE.findall(fold(text))
+
+
+def script_of(text: str) -> str:
+    """'arabic', 'cyrillic', 'latin' or 'other', by the first letter that tells."""
+    for ch in text:
+        if "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f":
+            return "arabic"
+        if "\u0400" <= ch <= "\u04ff":
+            return "cyrillic"
+        if ch.isalpha() and ch.isascii() or "\u00c0" <= ch <= "\u024f":
+            return "latin"
+    return "other"

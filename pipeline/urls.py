@@ -1,0 +1,80 @@
+"""URL canonicalisation: one spelling per page, whatever variant a feed, a share button or an
+AMP link gave us.
+
+Built on w3lib (query sorting, percent-encoding, fragments) and courlan (tracking parameters,
+host normalisation); what they leave is site conventions: AMP and mobile variants.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import courlan
+from w3lib.url import canonicalize_url, url_query_cleaner
+
+# Parameters that say who shared a link, never which page it is.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "gclsrc", "dclid", "yclid", "msclkid", "twclid", "ttclid", "igshid",
+        "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id",
+        "oly_enc_id", "vero_id", "wickedid", "ref_src", "ref_url", "cmpid", "ncid", "ocid",
+        "sr_share", "s_cid", "at_medium", "at_campaign", "spm", "share", "amp", "outputtype",
+        "ref",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_", "__s")
+AMP_PATH_RE = re.compile(r"(?:/amp/?$|/amp(?=/)|\.amp(?=$|\.html?$|/))", re.IGNORECASE)
+MOBILE_HOST_RE = re.compile(r"^(?:m|mobile|amp)\.", re.IGNORECASE)
+
+
+def _is_tracking(name: str) -> bool:
+    low = name.lower()
+    return low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES)
+
+
+def canonicalize(url: str) -> str:
+    """The canonical spelling of ``url``: lowercase scheme and host, no default port, no
+    fragment, no tracking parameters, sorted query. Paths keep their case and trailing slash."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return url
+    host = parts.hostname.lower().rstrip(".")
+    port = parts.port
+    netloc = host if port in (None, 80 if parts.scheme.lower() == "http" else 443) else f"{host}:{port}"
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    rebuilt = urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", urlencode(query), ""))
+    return canonicalize_url(rebuilt, keep_fragments=False)
+
+
+def strip_amp(url: str) -> str:
+    """The non-AMP and non-mobile spelling of ``url`` by common conventions (used when the page
+    gives no rel=canonical): ``/amp/`` and ``.amp`` paths, ``?amp=1``, ``amp.`` and ``m.`` hosts."""
+    parts = urlsplit(canonicalize(url))
+    path = AMP_PATH_RE.sub("", parts.path) or "/"
+    if parts.path.endswith("/") and not path.endswith("/"):
+        path += "/"
+    host = MOBILE_HOST_RE.sub("", parts.netloc)
+    return urlunsplit((parts.scheme, host, path, parts.query, ""))
+
+
+def is_amp(url: str) -> bool:
+    parts = urlsplit(url)
+    q = dict(parse_qsl(parts.query))
+    return bool(AMP_PATH_RE.search(parts.path)) or parts.netloc.lower().startswith("amp.") or q.get("amp") in ("1", "true", "")
+
+
+def site_of(url: str) -> str:
+    """Registered-domain-ish host for same-site checks (``www.``/``m.``/``amp.`` dropped)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return re.sub(r"^(?:www|m|mobile|amp)\.", "", host)
+
+
+def same_site(a: str, b: str) -> bool:
+    sa, sb = site_of(a), site_of(b)
+    return bool(sa) and (sa == sb or sa.endswith("." + sb) or sb.endswith("." + sa))
+
+
+def is_valid_http_url(url: str) -> bool:
+    return bool(courlan.check_url(url, strict=False))
