@@ -1,0 +1,278 @@
+"""Store one extracted page: one transaction, deduplicated, with provenance.
+
+Outcomes: ``new`` (a new article), ``duplicate`` (a new appearance of a known article: another
+URL or another outlet), ``updated`` (a known page whose text or dates changed), ``unchanged``.
+
+Races between crawl processes are decided by unique constraints (``appearances.url``,
+``urls.url``, ``articles.content_hash``, ``authors.key``) with INSERT … ON CONFLICT, and by
+:func:`models.in_transaction` re-running the whole page when a concurrent writer won. Deciding
+that a page is a *new* article takes a lock (SQLite: the write lock every writer takes;
+PostgreSQL: a transaction advisory lock), so two processes cannot both create the same article
+from near-identical texts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, select, text, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from pipeline.authors import AuthorName
+from pipeline.dedup import SAME_OUTLET_THRESHOLD, Fingerprint, band_keys, similarity
+from pipeline.extract import Extracted
+from pipeline.urls import canonicalize
+from models import (
+    Appearance,
+    Article,
+    ArticleAuthor,
+    Author,
+    LshBand,
+    Url,
+    in_transaction,
+    utcnow,
+)
+
+NEW_ARTICLE_LOCK = 0x6D6577  # PostgreSQL advisory lock id for "create an article"
+
+
+@dataclass
+class FetchInfo:
+    requested_url: str
+    final_url: str = ""
+    redirect_urls: list[str] = field(default_factory=list)
+    status: int = 200
+    etag: str = ""
+    last_modified: str = ""
+    html_hash: str = ""
+    fetched_at: dt.datetime = field(default_factory=utcnow)
+
+
+@dataclass
+class StoreResult:
+    status: str
+    article_id: int
+    appearance_id: int
+
+
+def insert_ignore(session: Session, model: Any, values: dict[str, Any], conflict: list[str]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on either dialect."""
+    dialect = session.get_bind().dialect.name
+    ins: Any = postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
+    session.execute(ins.values(**values).on_conflict_do_nothing(index_elements=conflict))
+
+
+def author_ids(session: Session, authors: list[AuthorName]) -> list[int]:
+    ids = []
+    for a in authors:
+        insert_ignore(
+            session, Author,
+            {"key": a.key, "name": a.name, "is_organization": a.is_organization, "bio": a.bio},
+            ["key"],
+        )
+        row = session.scalars(select(Author).where(Author.key == a.key)).one()
+        if a.bio and not row.bio:
+            row.bio = a.bio
+        ids.append(row.id)
+    return ids
+
+
+def set_article_authors(session: Session, article: Article, authors: list[AuthorName]) -> None:
+    ids = list(dict.fromkeys(author_ids(session, authors)))
+    if [aa.author_id for aa in article.authors] == ids:
+        return
+    session.execute(delete(ArticleAuthor).where(ArticleAuthor.article_id == article.id))
+    session.expire(article, ["authors"])
+    for pos, aid in enumerate(ids):
+        session.add(ArticleAuthor(article_id=article.id, author_id=aid, position=pos))
+
+
+def find_near_duplicate(
+    session: Session, fp: Fingerprint, threshold: float, outlet_id: int
+) -> int | None:
+    """The stored article most similar to ``fp`` above the threshold, via the LSH band table."""
+    if fp.signature is None:
+        return None
+    keys = band_keys(fp.signature, threshold)
+    rows = session.execute(
+        select(LshBand.article_id, func.count().label("hits"))
+        .where(tuple_(LshBand.band, LshBand.key).in_(keys))
+        .group_by(LshBand.article_id)
+        .order_by(func.count().desc())
+        .limit(25)
+    ).all()
+    if not rows:
+        return None
+    candidates = session.execute(
+        select(Article.id, Article.minhash).where(Article.id.in_([r[0] for r in rows]), Article.minhash.is_not(None))
+    ).all()
+    same_outlet = set(
+        session.scalars(
+            select(Appearance.article_id).where(
+                Appearance.article_id.in_([c[0] for c in candidates]), Appearance.outlet_id == outlet_id
+            )
+        )
+    )
+    best, best_sim = None, 0.0
+    for art_id, sig in candidates:
+        sim = similarity(fp.signature, sig)
+        needed = max(threshold, SAME_OUTLET_THRESHOLD) if art_id in same_outlet else threshold
+        if sim >= needed and sim > best_sim:
+            best, best_sim = art_id, sim
+    return best
+
+
+def _set_text(session: Session, art: Article, page: Extracted, fp: Fingerprint, threshold: float) -> None:
+    art.title = page.title
+    art.lead = page.lead
+    art.text = page.text
+    art.language = page.language
+    art.is_opinion = page.is_opinion
+    art.opinion_reason = page.opinion_reason
+    art.published_at = page.published_at or art.published_at
+    art.modified_at = page.modified_at
+    art.content_hash = fp.content_hash
+    art.minhash = fp.signature
+    art.word_count = fp.words
+    art.flagged_at = None
+    art.updated_at = utcnow()
+    session.flush()
+    session.execute(delete(LshBand).where(LshBand.article_id == art.id))
+    if fp.signature is not None:
+        session.execute(
+            LshBand.__table__.insert(),
+            [{"band": b, "key": k, "article_id": art.id} for b, k in band_keys(fp.signature, threshold)],
+        )
+
+
+def choose_original(session: Session, article: Article) -> None:
+    """The original appearance: the one the others' rel=canonical points to, else the earliest."""
+    apps = list(session.scalars(select(Appearance).where(Appearance.article_id == article.id)))
+    if not apps:
+        return
+    targets = {a.canonical_target for a in apps if a.canonical_target}
+    by_url = {u.url: u.appearance_id for u in session.scalars(select(Url).where(Url.url.in_(targets)))} if targets else {}
+    pointed = [a for a in apps if a.url in targets or a.id in by_url.values()]
+    far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
+    pool = pointed or apps
+    original = min(pool, key=lambda a: (a.published_at or far_future, a.first_seen, a.id))
+    if article.original_appearance_id != original.id:
+        article.original_appearance_id = original.id
+        if original.published_at:
+            article.published_at = original.published_at
+
+
+def _known_appearance(session: Session, variants: set[str]) -> Appearance | None:
+    app_id = session.scalar(select(Url.appearance_id).where(Url.url.in_(variants)).limit(1))
+    if app_id is None:
+        app_id = session.scalar(select(Appearance.id).where(Appearance.url.in_(variants)).limit(1))
+    return session.get(Appearance, app_id) if app_id is not None else None
+
+
+def _add_variants(session: Session, appearance_id: int, variants: set[str], canonical: str, fetch: FetchInfo) -> None:
+    for v in sorted(variants):
+        kind = "canonical" if v == canonical else ("redirect" if v in {canonicalize(u) for u in fetch.redirect_urls} else "variant")
+        insert_ignore(session, Url, {"url": v, "appearance_id": appearance_id, "kind": kind, "first_seen": fetch.fetched_at}, ["url"])
+
+
+def store_page(engine: Engine, outlet_id: int, page: Extracted, fetch: FetchInfo, *, threshold: float = 0.7) -> StoreResult:
+    """Store one page in one transaction (retried whole if the database was busy)."""
+    fp = Fingerprint.of(page.text)
+    canonical = page.canonical_url or canonicalize(fetch.final_url or fetch.requested_url)
+    variants = {canonicalize(u) for u in [fetch.requested_url, fetch.final_url, *fetch.redirect_urls, *page.url_variants] if u}
+    variants.add(canonical)
+    # The spellings actually met (tracking parameters and all) are provenance too.
+    variants |= {u.split("#")[0] for u in [fetch.requested_url, fetch.final_url, *fetch.redirect_urls] if u}
+
+    def work(session: Session) -> StoreResult:
+        known = _known_appearance(session, variants)
+        if known is not None:
+            return _refresh(session, known, page, fetch, fp, variants, canonical, threshold)
+        art = _match_existing(session, fp, threshold, outlet_id)
+        if art is None:
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": NEW_ARTICLE_LOCK})
+                known = _known_appearance(session, variants)
+                if known is not None:
+                    return _refresh(session, known, page, fetch, fp, variants, canonical, threshold)
+                art = _match_existing(session, fp, threshold, outlet_id)
+        status = "duplicate"
+        if art is None:
+            status = "new"
+            art = Article(content_hash=fp.content_hash, first_seen=fetch.fetched_at, last_seen=fetch.fetched_at)
+            session.add(art)
+            _set_text(session, art, page, fp, threshold)
+        app = Appearance(
+            article_id=art.id, outlet_id=outlet_id, url=canonical, title=page.title, section=page.section,
+            published_at=page.published_at, canonical_target=page.canonical_target,
+            fetched_at=fetch.fetched_at, first_seen=fetch.fetched_at, last_seen=fetch.fetched_at,
+            etag=fetch.etag, last_modified=fetch.last_modified, html_hash=fetch.html_hash,
+            content_hash=fp.content_hash,
+        )
+        session.add(app)
+        session.flush()  # a concurrent insert of the same URL fails here → retried as "known"
+        _add_variants(session, app.id, variants, canonical, fetch)
+        art.last_seen = fetch.fetched_at
+        if status == "new":
+            art.original_appearance_id = app.id
+            set_article_authors(session, art, page.authors)
+        else:
+            if not art.authors and page.authors:
+                set_article_authors(session, art, page.authors)
+            choose_original(session, art)
+        return StoreResult(status, art.id, app.id)
+
+    return in_transaction(engine, work, what=f"store {canonical}")
+
+
+def _match_existing(session: Session, fp: Fingerprint, threshold: float, outlet_id: int) -> Article | None:
+    if fp.exact_ok:
+        art = session.scalars(select(Article).where(Article.content_hash == fp.content_hash)).first()
+        if art is not None:
+            return art
+    near = find_near_duplicate(session, fp, threshold, outlet_id)
+    return session.get(Article, near) if near is not None else None
+
+
+def _refresh(session: Session, app: Appearance, page: Extracted, fetch: FetchInfo, fp: Fingerprint,
+             variants: set[str], canonical: str, threshold: float) -> StoreResult:
+    app.last_seen = fetch.fetched_at
+    app.fetched_at = fetch.fetched_at
+    app.etag = fetch.etag or app.etag
+    app.last_modified = fetch.last_modified or app.last_modified
+    app.html_hash = fetch.html_hash or app.html_hash
+    _add_variants(session, app.id, variants, app.url, fetch)
+    art = session.get(Article, app.article_id)
+    assert art is not None
+    art.last_seen = fetch.fetched_at
+    newer = page.modified_at is not None and (art.modified_at is None or page.modified_at > art.modified_at)
+    if app.content_hash == fp.content_hash and not newer:
+        return StoreResult("unchanged", art.id, app.id)
+    app.content_hash = fp.content_hash
+    app.title = page.title
+    app.published_at = page.published_at or app.published_at
+    is_original = art.original_appearance_id in (None, app.id)
+    taken = session.scalar(select(Article.id).where(Article.content_hash == fp.content_hash, Article.id != art.id))
+    if is_original and taken is None:
+        _set_text(session, art, page, fp, threshold)
+        set_article_authors(session, art, page.authors or [])
+    return StoreResult("updated", art.id, app.id)
+
+
+def mark_unchanged(engine: Engine, url: str, fetched_at: dt.datetime) -> bool:
+    """A 304 for a known URL: only the last-seen times move."""
+
+    def work(session: Session) -> bool:
+        app = _known_appearance(session, {canonicalize(url)})
+        if app is None:
+            return False
+        app.last_seen = fetched_at
+        art = session.get(Article, app.article_id)
+        if art is not None:
+            art.last_seen = fetched_at
+        return True
+
+    return in_transaction(engine, work, what=f"304 {url}")
