@@ -1,0 +1,240 @@
+"""The one spider: configured by an outlet's row (synced from mediawatch.toml).
+
+It discovers and fetches; it does not parse articles (pipeline.extract does, in the item
+pipeline). ``scrapy crawl outlet -a outlet=SLUG``; the config comes from ``MEDIAWATCH_CONFIG``
+(or ``./mediawatch.toml``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from pydantic import BaseModel, Field
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from sqlalchemy import select
+from twisted.python.failure import Failure
+
+from crawler.context import engine_for, settings_for
+from crawler.discovery import (
+    DEFAULT_ARTICLE_RE,
+    Entry,
+    MalformedDocument,
+    UnsafeXML,
+    is_pagination,
+    looks_like_sitemap,
+    parse_feed,
+    parse_sitemap,
+)
+from crawler.items import PageItem
+from models import Outlet, read_session
+from pipeline.urls import canonicalize, same_site
+
+MAX_SITEMAP_DEPTH = 3
+
+
+class OutletArgs(BaseModel):
+    """Spider arguments, validated (``-a outlet=SLUG``)."""
+
+    outlet: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+
+
+class OutletSpider(scrapy.Spider):
+    name = "outlet"
+    # 304 (conditional GET) and gone pages reach the callback: they are outcomes, not errors.
+    handle_httpstatus_list = [304, 404, 410]
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        crawl = settings_for(os.environ.get("MEDIAWATCH_CONFIG")).crawl
+        settings.setdict(
+            {
+                "USER_AGENT": crawl.user_agent,
+                "ROBOTSTXT_OBEY": crawl.obey_robots,
+                "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+                "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
+                "DOWNLOAD_TIMEOUT": crawl.download_timeout_seconds,
+                "DOWNLOAD_MAXSIZE": crawl.download_maxsize_bytes,
+                "RETRY_TIMES": crawl.retry_times,
+            },
+            priority="spider",
+        )
+
+    def __init__(self, outlet: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.args = OutletArgs(outlet=outlet)
+        self.slug = self.args.outlet
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> OutletSpider:
+        spider: OutletSpider = super().from_crawler(crawler, *args, **kwargs)
+        spider.setup()
+        return spider
+
+    def setup(self) -> None:
+        config = os.environ.get("MEDIAWATCH_CONFIG")
+        self.mw_settings = settings_for(config)
+        self.engine = engine_for(config)
+        with read_session(self.engine) as s:
+            row = s.scalar(select(Outlet).where(Outlet.slug == self.slug))
+        if row is None:
+            raise ValueError(f"unknown outlet {self.slug!r}: run `mediawatch outlets sync`")
+        self.outlet = row
+        self.outlet_id = row.id
+        self.article_res = [re.compile(p) for p in row.article_patterns]
+        extra = [d for d in (row.selectors or {}).get("extra_domains", "").split(",") if d]
+        self.site_urls = [row.url, *row.feeds, *row.sitemaps, *row.sections, *(f"http://{d}/" for d in extra)]
+        max_age = self.mw_settings.crawl.max_article_age_days
+        self.oldest = dt.datetime.now(dt.UTC) - dt.timedelta(days=max_age) if max_age else None
+
+    # --- discovery ---------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.outlet.feeds:
+            yield scrapy.Request(url, self.parse_feed, errback=self.on_error, dont_filter=True, meta={"mw_kind": "feed"})
+        for url in self.outlet.sitemaps:
+            yield scrapy.Request(url, self.parse_sitemap, errback=self.on_error, dont_filter=True, meta={"mw_kind": "sitemap", "depth_sm": 0})
+        for url in self.outlet.sections:
+            yield scrapy.Request(url, self.parse_section, errback=self.on_error, dont_filter=True, meta={"mw_kind": "section", "page": 1})
+
+    def _stat(self, key: str, n: int = 1) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"mediawatch/{key}", n)
+
+    def _ok(self, response: Response, kind: str) -> bool:
+        if response.status >= 400:
+            self._stat(f"error/{kind}_http_{response.status}")
+            self.logger.warning("%s returned %s", kind, response.status, extra={"outlet": self.slug, "url": response.url})
+            return False
+        self._stat(f"discovery/{kind}_ok")
+        return True
+
+    def parse_feed(self, response: Response) -> Iterator[Any]:
+        if not self._ok(response, "feed"):
+            return
+        if looks_like_sitemap(response.body):
+            yield from self.parse_sitemap(response)
+            return
+        try:
+            entries, problem = parse_feed(response.body, response.url)
+        except (UnsafeXML, MalformedDocument) as exc:
+            self._stat("error/feed_unsafe" if isinstance(exc, UnsafeXML) else "error/feed_malformed")
+            self.logger.warning("feed skipped: %s", exc, extra={"outlet": self.slug, "url": response.url})
+            return
+        if problem:
+            self._stat("error/feed_malformed")
+            self.logger.warning("feed has errors, using what parses: %s", problem, extra={"outlet": self.slug, "url": response.url})
+        for e in entries:
+            yield from self.article_request(e, response.url, "feed")
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        if not self._ok(response, "sitemap"):
+            return
+        try:
+            kind, entries = parse_sitemap(response.body)
+        except (UnsafeXML, MalformedDocument) as exc:
+            self._stat("error/sitemap_unsafe" if isinstance(exc, UnsafeXML) else "error/sitemap_malformed")
+            self.logger.warning("sitemap skipped: %s", exc, extra={"outlet": self.slug, "url": response.url})
+            return
+        depth = response.meta.get("depth_sm", 0)
+        if kind == "index":
+            if depth >= MAX_SITEMAP_DEPTH:
+                return
+            for e in entries:
+                if self._too_old(e.published_at):
+                    continue
+                url = response.urljoin(e.url)
+                if self._own(url):
+                    yield scrapy.Request(url, self.parse_sitemap, errback=self.on_error, meta={"mw_kind": "sitemap", "depth_sm": depth + 1})
+            return
+        for e in entries:
+            yield from self.article_request(e, response.url, "sitemap")
+
+    def parse_section(self, response: Response) -> Iterator[Any]:
+        if not self._ok(response, "section"):
+            return
+        page = response.meta.get("page", 1)
+        next_pages = set(response.css("link[rel=next]::attr(href), a[rel=next]::attr(href)").getall())
+        for href in response.css("a::attr(href)").getall():
+            url = response.urljoin(href.strip())
+            if not url.startswith(("http://", "https://")) or not self._own(url):
+                continue
+            if self._is_article(url):
+                yield from self.article_request(Entry(url), response.url, "section")
+            elif is_pagination(url) and urlsplit(url).path.startswith(urlsplit(response.url).path.split("page/")[0]):
+                next_pages.add(url)
+        if page < self.mw_settings.crawl.section_max_pages:
+            for href in next_pages:
+                yield scrapy.Request(response.urljoin(href), self.parse_section, errback=self.on_error, meta={"mw_kind": "section", "page": page + 1})
+
+    # --- articles ----------------------------------------------------------------------------
+
+    def _own(self, url: str) -> bool:
+        return any(same_site(url, u) for u in self.site_urls)
+
+    def _is_article(self, url: str) -> bool:
+        if self.article_res:
+            return any(rx.search(url) for rx in self.article_res)
+        return bool(DEFAULT_ARTICLE_RE.search(url))
+
+    def _too_old(self, when: dt.datetime | None) -> bool:
+        return bool(self.oldest and when and when < self.oldest)
+
+    def article_request(self, entry: Entry, source_url: str, via: str) -> Iterator[scrapy.Request]:
+        url = canonicalize(urljoin(source_url, entry.url.strip()))
+        if not self._own(url):
+            self._stat("skipped/offsite")
+            return
+        if not self._is_article(url):
+            self._stat("skipped/not_article_url")
+            return
+        if self._too_old(entry.published_at):
+            self._stat("skipped/too_old")
+            return
+        yield scrapy.Request(
+            url, self.parse_article, errback=self.on_error,
+            meta={"mw_article": True, "mw_kind": "article", "hints": entry.hints(), "via": via},
+        )
+
+    def parse_article(self, response: Response) -> Iterator[PageItem]:
+        status = response.status
+        if status in (404, 410):
+            self._stat(f"error/article_http_{status}")
+            return
+        headers = response.headers
+        yield PageItem(
+            outlet_slug=self.slug,
+            requested_url=response.request.meta.get("redirect_urls", [response.url])[0] if response.request else response.url,
+            url=response.url,
+            status=status,
+            body=b"" if status == 304 else response.body,
+            content_type=(headers.get(b"Content-Type") or b"").decode("latin-1"),
+            etag=(headers.get(b"ETag") or b"").decode("latin-1"),
+            last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1"),
+            redirect_urls=list(response.meta.get("redirect_urls", [])),
+            hints=response.meta.get("hints", {}),
+        )
+
+    def on_error(self, failure: Failure) -> None:
+        request = getattr(failure, "request", None)
+        kind = request.meta.get("mw_kind", "request") if request is not None else "request"
+        if failure.check(HttpError):
+            self._stat(f"error/{kind}_http_{failure.value.response.status}")
+        elif failure.check(IgnoreRequest):
+            return  # a known URL or robots.txt: counted where it was decided
+        else:
+            self._stat(f"error/{kind}_{failure.type.__name__ if failure.type else 'unknown'}")
+        self.logger.warning(
+            "%s failed: %s", kind, failure.getErrorMessage(),
+            extra={"outlet": self.slug, "url": request.url if request is not None else ""},
+        )

@@ -1,0 +1,172 @@
+"""Running crawls: every outlet in its own OS process (Twisted's reactor cannot restart in one
+process), a few at a time, each killed when it overruns ``[crawl].timeout_minutes``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from sqlalchemy import Engine, select, update
+
+from mediawatch.app import App
+from models import CrawlRun, Outlet, read_session, utcnow, in_transaction
+
+
+@dataclass
+class CrawlOutcome:
+    slug: str
+    status: str  # ok | failed | timeout | running
+    returncode: int | None = None
+    run: dict[str, object] | None = None
+    log_path: Path | None = None
+
+
+def crawl_command(slug: str) -> list[str]:
+    return [sys.executable, "-m", "scrapy", "crawl", "outlet", "-a", f"outlet={slug}"]
+
+
+def crawl_env(app: App) -> dict[str, str]:
+    env = dict(os.environ)
+    env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
+    env["MEDIAWATCH_CONFIG"] = str(app.config_path.resolve())
+    return env
+
+
+def log_dir(app: App) -> Path:
+    d = app.config_path.resolve().parent / "logs"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+class CrawlProcess:
+    """One `scrapy crawl outlet` subprocess with its own log file and deadline."""
+
+    def __init__(self, app: App, slug: str) -> None:
+        self.app = app
+        self.slug = slug
+        self.log_path = log_dir(app) / f"crawl-{slug}.log"
+        self.started = time.monotonic()
+        self.started_at = utcnow()
+        self.deadline = self.started + app.settings.crawl.timeout_minutes * 60
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            crawl_command(slug), env=crawl_env(app), stdout=self._log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, cwd=app.config_path.resolve().parent, start_new_session=True,
+        )
+        self.timed_out = False
+
+    def poll(self) -> int | None:
+        rc = self.proc.poll()
+        if rc is None and time.monotonic() > self.deadline:
+            self.kill()
+            self.timed_out = True
+            rc = self.proc.wait()
+        if rc is not None:
+            self._log.close()
+        return rc
+
+    def kill(self, sig: int = signal.SIGTERM) -> None:
+        try:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def finish(self, engine: Engine) -> CrawlOutcome:
+        rc = self.proc.returncode
+        if self.timed_out or rc != 0:
+            mark_abandoned(engine, self.proc.pid, "timeout" if self.timed_out else f"crawl process exited {rc}")
+        run = latest_run(engine, self.slug, self.started_at)
+        status = "timeout" if self.timed_out else (str(run["status"]) if run else "failed")
+        if rc not in (0, None) and status == "ok":
+            status = "failed"
+        return CrawlOutcome(self.slug, status, rc, run, self.log_path)
+
+
+def mark_abandoned(engine: Engine, pid: int, message: str) -> None:
+    """A crawl killed (timeout, SIGKILL) never closed its run row: close it as failed."""
+
+    def work(session: object) -> None:
+        session.execute(  # type: ignore[attr-defined]
+            update(CrawlRun)
+            .where(CrawlRun.pid == pid, CrawlRun.status == "running")
+            .values(status="failed", finished_at=utcnow(), message=message)
+        )
+
+    in_transaction(engine, work, what="close abandoned crawl run")
+
+
+def latest_run(engine: Engine, slug: str, since: dt.datetime) -> dict[str, object] | None:
+    with read_session(engine) as s:
+        run = s.scalars(
+            select(CrawlRun).join(Outlet).where(Outlet.slug == slug, CrawlRun.started_at >= since - dt.timedelta(seconds=5))
+            .order_by(CrawlRun.id.desc()).limit(1)
+        ).first()
+        if run is None:
+            return None
+        return {k: getattr(run, k) for k in ("id", "status", "pages", "new", "updated", "unchanged", "duplicates",
+                                              "skipped_known", "errors", "dropped", "http_statuses", "message")}
+
+
+def enabled_slugs(engine: Engine) -> list[str]:
+    with read_session(engine) as s:
+        return list(s.scalars(select(Outlet.slug).where(Outlet.enabled).order_by(Outlet.slug)))
+
+
+def _table(rows: dict[str, str], outcomes: dict[str, CrawlOutcome]) -> Table:
+    t = Table("outlet", "state", "pages", "new", "dup", "updated", "unchanged", "known", "errors")
+    for slug, state in rows.items():
+        o = outcomes.get(slug)
+        r = (o.run if o else None) or {}
+        errs = r.get("errors") or {}
+        t.add_row(slug, state, *(str(r.get(k, "")) for k in ("pages", "new", "duplicates", "updated", "unchanged", "skipped_known")),
+                  str(sum(errs.values())) if isinstance(errs, dict) and errs else "")
+    return t
+
+
+def run_crawls(app: App, slugs: list[str], *, console: Console | None = None) -> int:
+    """Crawl the outlets (all enabled ones when empty). Exit code: 1 if any outlet failed."""
+    engine = app.ready_engine()
+    targets = slugs or enabled_slugs(engine)
+    console = console or Console(stderr=True)
+    if not targets:
+        console.print("no enabled outlets: add [[outlets]] to the config and run `mediawatch outlets sync`")
+        return 0
+    parallel = app.settings.crawl.parallel_outlets
+    pending = list(targets)
+    running: list[CrawlProcess] = []
+    outcomes: dict[str, CrawlOutcome] = {}
+    states = {s: "queued" for s in targets}
+    with Live(_table(states, outcomes), console=console, refresh_per_second=4, transient=not console.is_terminal) as live:
+        while pending or running:
+            while pending and len(running) < parallel:
+                slug = pending.pop(0)
+                running.append(CrawlProcess(app, slug))
+                states[slug] = "crawling"
+            for proc in list(running):
+                if proc.poll() is not None:
+                    running.remove(proc)
+                    outcome = proc.finish(engine)
+                    outcomes[proc.slug] = outcome
+                    states[proc.slug] = outcome.status
+            for proc in running:
+                states[proc.slug] = f"crawling {int(time.monotonic() - proc.started)}s"
+            live.update(_table(states, outcomes))
+            time.sleep(0.25)
+    if not console.is_terminal:
+        console.print(_table(states, outcomes))
+    failed = [o for o in outcomes.values() if o.status != "ok"]
+    for o in failed:
+        console.print(f"[red]{o.slug}: {o.status}[/] (log: {o.log_path})")
+    return 1 if failed else 0
