@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -100,3 +101,10 @@ def in_transaction(
 def read_session(engine: Engine) -> Iterator[Session]:
     with session_factory(engine)() as session:
         yield session
+
+
+def insert_ignore(session: Session, model: Any, values: dict[str, Any], conflict: list[str]) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on either dialect: races are decided by the constraint."""
+    dialect = session.get_bind().dialect.name
+    ins: Any = postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
+    session.execute(ins.values(**values).on_conflict_do_nothing(index_elements=conflict))

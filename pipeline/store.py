@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, select, text, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from pipeline.authors import AuthorName
@@ -33,6 +32,7 @@ from models import (
     LshBand,
     Url,
     in_transaction,
+    insert_ignore,
     utcnow,
 )
 
@@ -56,13 +56,6 @@ class StoreResult:
     status: str
     article_id: int
     appearance_id: int
-
-
-def insert_ignore(session: Session, model: Any, values: dict[str, Any], conflict: list[str]) -> None:
-    """INSERT … ON CONFLICT DO NOTHING on either dialect."""
-    dialect = session.get_bind().dialect.name
-    ins: Any = postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
-    session.execute(ins.values(**values).on_conflict_do_nothing(index_elements=conflict))
 
 
 def author_ids(session: Session, authors: list[AuthorName]) -> list[int]:

@@ -1,0 +1,188 @@
+"""A digest run: for every subscriber, the flagged articles not yet delivered, sent once.
+
+Exactly once per (subscriber, article): a per-subscriber lease keeps two runs from working on the
+same subscriber; ``deliveries`` rows are written only after the SMTP server accepted the mail,
+unique on (subscriber, article); when the server is down or refuses, nothing is marked and the
+subscriber backs off (1, 2, 4 … minutes, at most 6 hours) before the next attempt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import socket
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, and_, exists, select
+from sqlalchemy.orm import Session, selectinload
+
+from alerts.digest import DigestItem, EntityHit, build_digest
+from alerts.send import SendError, build_message, send
+from mediawatch.config import Settings
+from models import (
+    Appearance,
+    Article,
+    ArticleAuthor,
+    Author,
+    Delivery,
+    Mention,
+    Outlet,
+    Subscriber,
+    WatchEntity,
+    in_transaction,
+    insert_ignore,
+    read_session,
+    utcnow,
+)
+from models.locks import acquire, release
+
+log = logging.getLogger(__name__)
+NEW_SUBSCRIBER_LOOKBACK = dt.timedelta(days=7)
+MAX_ITEMS = 200
+LEASE = dt.timedelta(minutes=15)
+
+
+@dataclass
+class DigestRunResult:
+    lines: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: {"sent": 0, "articles": 0, "skipped": 0, "failed": 0, "previews": 0})
+
+    @property
+    def failed(self) -> int:
+        return self.counts["failed"]
+
+
+def due_items(session: Session, sub: Subscriber, *, limit: int = MAX_ITEMS) -> list[DigestItem]:
+    """Flagged articles matching the subscriptions, not delivered to this subscriber yet."""
+    entity_ids = {s.entity_id for s in sub.subscriptions if s.entity_id is not None}
+    everything = any(s.entity_id is None for s in sub.subscriptions) or not sub.subscriptions
+    opinion_only = bool(sub.subscriptions) and all(s.opinion_only for s in sub.subscriptions)
+    mention_filter = [] if everything else [Mention.entity_id.in_(entity_ids)]
+    delivered = exists().where(and_(Delivery.subscriber_id == sub.id, Delivery.article_id == Article.id))
+    q = (
+        select(Article)
+        .where(~delivered, Article.flagged_at.is_not(None), Article.first_seen >= sub.created_at - NEW_SUBSCRIBER_LOOKBACK)
+        .where(exists().where(Mention.article_id == Article.id, *mention_filter))
+        .order_by(Article.published_at.desc().nulls_last(), Article.id)
+        .limit(limit)
+    )
+    if opinion_only:
+        q = q.where(Article.is_opinion)
+    articles = list(session.scalars(q))
+    ids = [a.id for a in articles]
+    if not ids:
+        return []
+    mentions: dict[int, list[EntityHit]] = defaultdict(list)
+    mq = select(Mention.article_id, WatchEntity.name, WatchEntity.kind, Mention.snippet, Mention.count).join(WatchEntity).where(Mention.article_id.in_(ids))
+    if not everything:
+        mq = mq.where(Mention.entity_id.in_(entity_ids))
+    for art_id, name, kind, snip, count in session.execute(mq.order_by(Mention.count.desc())):
+        mentions[art_id].append(EntityHit(name, kind, snip, count))
+    authors: dict[int, list[str]] = defaultdict(list)
+    for art_id, name in session.execute(
+        select(ArticleAuthor.article_id, Author.name).join(Author).where(ArticleAuthor.article_id.in_(ids)).order_by(ArticleAuthor.position)
+    ):
+        authors[art_id].append(name)
+    apps: dict[int, list[tuple[int, str, str, dt.datetime | None]]] = defaultdict(list)
+    for app_id, art_id, outlet, url, pub in session.execute(
+        select(Appearance.id, Appearance.article_id, Outlet.name, Appearance.url, Appearance.published_at).join(Outlet).where(Appearance.article_id.in_(ids))
+    ):
+        apps[art_id].append((app_id, outlet, url, pub))
+    items = []
+    for a in articles:
+        own = apps[a.id]
+        original = next((x for x in own if x[0] == a.original_appearance_id), own[0] if own else None)
+        items.append(DigestItem(
+            article_id=a.id, title=a.title, url=original[2] if original else "", outlet=original[1] if original else "",
+            published_at=a.published_at, authors=authors[a.id], is_opinion=a.is_opinion,
+            also=[(x[1], x[2]) for x in own if original is None or x[0] != original[0]],
+            entities=mentions[a.id],
+        ))
+    return items
+
+
+def _safe_name(email: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", email)
+
+
+def send_digests(engine: Engine, settings: Settings, *, dry_run: bool = False, out: Path | None = None, only: str | None = None) -> DigestRunResult:
+    result = DigestRunResult()
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    with read_session(engine) as s:
+        q = select(Subscriber).options(selectinload(Subscriber.subscriptions)).where(Subscriber.enabled)
+        if only:
+            q = q.where(Subscriber.email == only)
+        subscribers = list(s.scalars(q))
+    for sub in subscribers:
+        now = utcnow()
+        if not dry_run and sub.retry_after and sub.retry_after > now:
+            result.counts["skipped"] += 1
+            result.lines.append(f"{sub.email}: backing off until {sub.retry_after:%H:%M} UTC after {sub.failures} failure(s)")
+            continue
+        lock = f"digest:{sub.id}"
+        if not dry_run and not acquire(engine, lock, holder, LEASE):
+            result.counts["skipped"] += 1
+            result.lines.append(f"{sub.email}: another digest run is sending, skipped")
+            continue
+        try:
+            _one(engine, settings, sub, now, dry_run, out, result)
+        finally:
+            if not dry_run:
+                release(engine, lock, holder)
+    return result
+
+
+def _one(engine: Engine, settings: Settings, sub: Subscriber, now: dt.datetime, dry_run: bool, out: Path | None, result: DigestRunResult) -> None:
+    with read_session(engine) as s:
+        sub_l = s.scalars(select(Subscriber).options(selectinload(Subscriber.subscriptions)).where(Subscriber.id == sub.id)).one()
+        items = due_items(s, sub_l)
+        opinion_only = bool(sub_l.subscriptions) and all(x.opinion_only for x in sub_l.subscriptions)
+    digest = build_digest(sub.name, items, now=now, opinion_only=opinion_only)
+    if digest is None:
+        result.lines.append(f"{sub.email}: nothing new")
+        return
+    msg = build_message(digest, sender=settings.smtp.sender, to_email=sub.email, to_name=sub.name)
+    if dry_run:
+        target = out or Path("digest-preview")
+        target.mkdir(parents=True, exist_ok=True)
+        (target / f"{_safe_name(sub.email)}.eml").write_bytes(bytes(msg))
+        (target / f"{_safe_name(sub.email)}.html").write_text(digest.html, "utf-8")
+        result.counts["previews"] += 1
+        result.lines.append(f"{sub.email}: {len(items)} article(s) → {target / _safe_name(sub.email)}.html (dry run, nothing marked)")
+        return
+    try:
+        send(settings.smtp, msg)
+    except SendError as exc:
+        failures = sub.failures + 1
+        wait = dt.timedelta(minutes=min(2 ** (failures - 1), 360))
+
+        def backoff(session: Session) -> None:
+            row = session.get(Subscriber, sub.id)
+            assert row is not None
+            row.failures, row.retry_after = failures, now + wait
+
+        in_transaction(engine, backoff, what="digest backoff")
+        log.warning("digest not sent: %s", exc, extra={"subscriber": sub.email, "retry_in_minutes": int(wait.total_seconds() // 60)})
+        result.counts["failed"] += 1
+        result.lines.append(f"{sub.email}: NOT sent ({exc}); retry in {wait}")
+        return
+    digest_id = msg["Message-ID"].strip("<>")
+
+    def record(session: Session) -> None:
+        for art_id in digest.article_ids:
+            insert_ignore(session, Delivery, {"subscriber_id": sub.id, "article_id": art_id, "digest_id": digest_id[:64],
+                                              "status": "sent", "sent_at": now, "message_id": msg["Message-ID"][:300]},
+                          ["subscriber_id", "article_id"])
+        row = session.get(Subscriber, sub.id)
+        assert row is not None
+        row.failures, row.retry_after = 0, None
+
+    in_transaction(engine, record, what="record deliveries")
+    result.counts["sent"] += 1
+    result.counts["articles"] += len(digest.article_ids)
+    result.lines.append(f"{sub.email}: sent {len(digest.article_ids)} article(s)")
