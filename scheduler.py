@@ -1,0 +1,220 @@
+"""The background service: crawls, flagging and digests on their schedules (APScheduler 3).
+
+``python scheduler.py [--config FILE]`` is the same as ``mediawatch run``.
+
+* a crawl per enabled outlet every ``interval_minutes`` (with jitter), in its own OS process,
+  killed and recorded as failed past ``[crawl].timeout_minutes``; flagging follows each crawl;
+* flagging every ``[flag].interval_minutes``;
+* each subscriber's digest on its cron, in its time zone.
+
+On start the config is re-synced and whatever is overdue runs at once (an outlet never crawled,
+or last crawled longer ago than its interval). One scheduler per database (a lease in ``locks``,
+renewed every 30 s). SIGINT/SIGTERM stop it cleanly: running crawl processes are terminated and
+their runs recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import func, select
+
+from mediawatch.app import App
+from mediawatch.crawl import CrawlProcess
+from mediawatch.jobs import record_job, run_digests, run_flag
+from mediawatch.sync import sync_config
+from models import CrawlRun, Outlet, read_session, utcnow
+from models.locks import acquire, holder_of, release
+
+log = logging.getLogger("mediawatch.scheduler")
+LEASE = dt.timedelta(seconds=90)
+HEARTBEAT_SECONDS = 30
+
+# Jobs get plain arguments (the config path); the App is built once per process.
+_apps: dict[str, App] = {}
+_running: set[CrawlProcess] = set()
+_running_lock = threading.Lock()
+_flag_lock = threading.Lock()
+_stopping = threading.Event()
+
+
+def _app(config: str) -> App:
+    if config not in _apps:
+        _apps[config] = App(config)
+    return _apps[config]
+
+
+def crawl_job(config: str, slug: str) -> None:
+    """Crawl one outlet in a subprocess, then flag what it brought."""
+    app = _app(config)
+    if _stopping.is_set():
+        return
+
+    def work() -> dict[str, Any]:
+        proc = CrawlProcess(app, slug)
+        with _running_lock:
+            _running.add(proc)
+        try:
+            while proc.poll() is None:
+                time.sleep(0.5)
+        finally:
+            with _running_lock:
+                _running.discard(proc)
+        outcome = proc.finish(app.engine)
+        run = outcome.run or {}
+        counts = {k: run.get(k, 0) for k in ("pages", "new", "duplicates", "updated", "unchanged")}
+        return {**counts, "failed": int(outcome.status != "ok"), "status": outcome.status}
+
+    result = record_job(app.engine, f"crawl:{slug}", work, lambda r: r)
+    if result.get("new") or result.get("updated") or result.get("duplicates"):
+        flag_job(config)
+
+
+def flag_job(config: str) -> None:
+    if _stopping.is_set():
+        return
+    with _flag_lock:
+        run_flag(_app(config))
+
+
+def digest_job(config: str, email: str) -> None:
+    if _stopping.is_set():
+        return
+    result = run_digests(_app(config), only=email)
+    for line in result.lines:
+        log.info(line)
+
+
+def heartbeat_job(config: str, holder: str) -> None:
+    if not acquire(_app(config).engine, "scheduler", holder, LEASE):
+        log.error("lost the scheduler lease to another process: stopping")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _last_crawls(app: App) -> dict[str, dt.datetime]:
+    with read_session(app.engine) as s:
+        return dict(
+            s.execute(select(Outlet.slug, func.max(CrawlRun.started_at)).join(CrawlRun, CrawlRun.outlet_id == Outlet.id).group_by(Outlet.slug)).tuples().all()
+        )
+
+
+def build_scheduler(app: App, holder: str) -> BlockingScheduler:
+    config = str(app.config_path.resolve())
+    settings = app.settings
+    sched = BlockingScheduler(
+        timezone=dt.UTC,
+        executors={"default": ThreadPoolExecutor(max_workers=settings.crawl.parallel_outlets + 3)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 600},
+    )
+    now = utcnow()
+    last = _last_crawls(app)
+    with read_session(app.engine) as s:
+        outlets = list(s.execute(select(Outlet.slug, Outlet.interval_minutes).where(Outlet.enabled)).tuples())
+    for slug, interval in outlets:
+        every = dt.timedelta(minutes=interval)
+        due = last.get(slug)
+        first = now if due is None or due + every <= now else due + every
+        sched.add_job(
+            crawl_job, IntervalTrigger(seconds=every.total_seconds(), jitter=int(min(120, every.total_seconds() * 0.1))),
+            args=[config, slug], id=f"crawl:{slug}", name=f"crawl {slug}", next_run_time=first, replace_existing=True,
+        )
+    sched.add_job(
+        flag_job, IntervalTrigger(seconds=settings.flag.interval_minutes * 60), args=[config], id="flag", name="flag",
+        next_run_time=now, replace_existing=True,
+    )
+    for sub in settings.subscribers:
+        if sub.enabled:
+            sched.add_job(
+                digest_job, CronTrigger.from_crontab(sub.schedule, timezone=sub.timezone), args=[config, sub.email],
+                id=f"digest:{sub.email}", name=f"digest {sub.email}", replace_existing=True,
+            )
+    sched.add_job(heartbeat_job, IntervalTrigger(seconds=HEARTBEAT_SECONDS), args=[config, holder], id="heartbeat", replace_existing=True)
+
+    def on_error(event: JobExecutionEvent) -> None:
+        log.error("job %s failed: %r", event.job_id, event.exception)
+
+    sched.add_listener(on_error, EVENT_JOB_ERROR)
+    return sched
+
+
+def stop_crawls() -> None:
+    with _running_lock:
+        procs = list(_running)
+    for proc in procs:
+        proc.kill()
+
+
+def run(app: App) -> int:
+    """Run in the foreground until SIGINT/SIGTERM. Exit 1 if another scheduler holds the database."""
+    from mediawatch.logs import setup_logging
+
+    if not logging.getLogger().handlers:
+        setup_logging(logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("mediawatch").setLevel(logging.INFO)
+    engine = app.ready_engine()
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    if not acquire(engine, "scheduler", holder, LEASE):
+        other = holder_of(engine, "scheduler")
+        who = f"{other[0]} (lease until {other[1]:%H:%M:%S} UTC)" if other else "another process"
+        print(f"error: a scheduler is already running on this database: {who}", file=sys.stderr)
+        return 1
+    try:
+        report = sync_config(engine, app.settings)
+        log.info("config synced: %s", report.summary())
+        sched = build_scheduler(app, holder)
+
+        def shutdown(signum: int, _frame: Any) -> None:
+            log.info("signal %s: stopping", signal.Signals(signum).name)
+            _stopping.set()
+            stop_crawls()
+            threading.Thread(target=lambda: sched.shutdown(wait=True), daemon=True).start()
+
+        signal.signal(signal.SIGTERM, shutdown)
+        signal.signal(signal.SIGINT, shutdown)
+        for job in sched.get_jobs():
+            log.info("scheduled %s", job.name)
+        print(f"mediawatch scheduler running ({holder}); Ctrl-C to stop", file=sys.stderr, flush=True)
+        sched.start()
+        log.info("scheduler stopped")
+        return 0
+    finally:
+        stop_crawls()
+        release(engine, "scheduler", holder)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from mediawatch.app import SchemaError
+    from mediawatch.config import ConfigError
+
+    parser = argparse.ArgumentParser(description="mediawatch scheduler (same as `mediawatch run`)")
+    parser.add_argument("--config", help="mediawatch.toml (default: $MEDIAWATCH_CONFIG or ./mediawatch.toml)")
+    args = parser.parse_args(argv)
+    try:
+        return run(App(args.config))
+    except ConfigError as exc:
+        print(f"error: {exc.render()}", file=sys.stderr)
+        return 2
+    except SchemaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
