@@ -107,7 +107,7 @@ def heartbeat_job(config: str, holder: str) -> None:
 def _last_crawls(app: App) -> dict[str, dt.datetime]:
     with read_session(app.engine) as s:
         return dict(
-            s.execute(select(Outlet.slug, func.max(CrawlRun.started_at)).join(CrawlRun, CrawlRun.outlet_id == Outlet.id).group_by(Outlet.slug)).tuples().all()
+            s.execute(select(Outlet.slug, func.max(CrawlRun.started_at)).join(CrawlRun, CrawlRun.outlet_id == Outlet.id).group_by(Outlet.slug)).all()
         )
 
 
@@ -122,7 +122,7 @@ def build_scheduler(app: App, holder: str) -> BlockingScheduler:
     now = utcnow()
     last = _last_crawls(app)
     with read_session(app.engine) as s:
-        outlets = list(s.execute(select(Outlet.slug, Outlet.interval_minutes).where(Outlet.enabled)).tuples())
+        outlets = list(s.execute(select(Outlet.slug, Outlet.interval_minutes).where(Outlet.enabled)))
     for slug, interval in outlets:
         every = dt.timedelta(minutes=interval)
         due = last.get(slug)

@@ -40,7 +40,7 @@ def _last_runs(session: Any) -> dict[int, CrawlRun]:
 def outlet_rows(engine: Engine) -> list[dict[str, Any]]:
     with read_session(engine) as s:
         counts = dict(
-            s.execute(select(Appearance.outlet_id, func.count()).group_by(Appearance.outlet_id)).tuples().all()
+            s.execute(select(Appearance.outlet_id, func.count()).group_by(Appearance.outlet_id)).all()
         )
         last = _last_runs(s)
         rows = []
@@ -65,7 +65,7 @@ def _outlet_health(session: Any, now: dt.datetime) -> list[dict[str, Any]]:
             select(CrawlRun.outlet_id, func.max(CrawlRun.finished_at))
             .where(CrawlRun.status == "ok")
             .group_by(CrawlRun.outlet_id)
-        ).tuples().all()
+        ).all()
     )
     last = _last_runs(session)
     has_author = exists().where(ArticleAuthor.article_id == Article.id)

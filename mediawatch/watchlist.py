@@ -90,7 +90,7 @@ def import_csv(engine: Engine, path: Path) -> SyncReport:
 def entity_rows(engine: Engine) -> list[dict[str, Any]]:
     with read_session(engine) as session:
         counts = dict(
-            session.execute(select(Mention.entity_id, func.count()).group_by(Mention.entity_id)).tuples().all()
+            session.execute(select(Mention.entity_id, func.count()).group_by(Mention.entity_id)).all()
         )
         entities = session.scalars(
             select(WatchEntity).options(selectinload(WatchEntity.aliases)).order_by(WatchEntity.name)

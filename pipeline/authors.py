@@ -20,7 +20,7 @@ BYLINE_PREFIX_RE = re.compile(
     re.IGNORECASE,
 )
 SPLIT_RE = re.compile(r"\s*(?:,|;|/|\||&|\band\b|\bund\b|\bet\b|\by\b|\bи\b|\s+و(?=\S)|\s+و\s+|\s·\s|\s+\+\s+)\s*", re.IGNORECASE)
-EMAIL_RE = re.compile(r"\S+@\S+\.\w+")
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 HANDLE_RE = re.compile(r"(?:^|\s)@\w+")
 DATE_RE = re.compile(
     r"\b(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}|"

@@ -241,13 +241,14 @@ def _refresh(session: Session, app: Appearance, page: Extracted, fetch: FetchInf
     art = session.get(Article, app.article_id)
     assert art is not None
     art.last_seen = fetch.fetched_at
-    newer = page.modified_at is not None and (art.modified_at is None or page.modified_at > art.modified_at)
+    is_original = art.original_appearance_id in (None, app.id)
+    # A newer modified date counts for the original only: republications carry their own dates.
+    newer = is_original and page.modified_at is not None and (art.modified_at is None or page.modified_at > art.modified_at)
     if app.content_hash == fp.content_hash and not newer:
         return StoreResult("unchanged", art.id, app.id)
     app.content_hash = fp.content_hash
     app.title = page.title
     app.published_at = page.published_at or app.published_at
-    is_original = art.original_appearance_id in (None, app.id)
     taken = session.scalar(select(Article.id).where(Article.content_hash == fp.content_hash, Article.id != art.id))
     if is_original and taken is None:
         _set_text(session, art, page, fp, threshold)
