@@ -70,12 +70,15 @@ def looks_like_sitemap(body: bytes) -> bool:
     return b"<urlset" in head or b"<sitemapindex" in head
 
 
-def parse_feed(body: bytes, url: str) -> tuple[list[Entry], str]:
+def parse_feed(body: bytes, url: str, content_type: str = "") -> tuple[list[Entry], str]:
     """Entries of an RSS or Atom feed (feedparser), and a complaint ("" when well-formed).
     A feed with errors but readable entries is used, as browsers and readers do."""
     refuse_entities(body)
-    parsed = feedparser.parse(body, response_headers={"content-location": url})
-    problem = repr(parsed.get("bozo_exception")) if parsed.bozo else ""
+    parsed = feedparser.parse(body, response_headers={"content-location": url, "content-type": content_type or "application/xml"})
+    exc = parsed.get("bozo_exception")
+    # A feed served as text/html or with a charset the XML declaration contradicts is still fine.
+    benign = isinstance(exc, feedparser.NonXMLContentType | feedparser.CharacterEncodingOverride)
+    problem = repr(exc) if parsed.bozo and not benign else ""
     if problem and not parsed.entries:
         raise MalformedDocument(f"not a feed: {problem}")
     out = []

@@ -8,6 +8,7 @@ unreachable; with CI=true they fail instead.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -102,7 +103,11 @@ def write_config(directory: Path, base: str, db_url: str | None = None, extra: s
         text = text.replace('url = "sqlite:///mediawatch.db"', f'url = "{db_url}"')
     for key, value in crawl.items():
         rendered = str(value).lower() if isinstance(value, bool) else repr(value) if isinstance(value, str) else str(value)
-        text = text.replace("[crawl]\n", f"[crawl]\n{key} = {rendered}\n", 1)
+        line = f"{key} = {rendered}"
+        if re.search(rf"^{key} = .*$", text, flags=re.M):
+            text = re.sub(rf"^{key} = .*$", line.replace("\\", "\\\\"), text, count=1, flags=re.M)
+        else:
+            text = text.replace("[crawl]\n", f"[crawl]\n{line}\n", 1)
     path = directory / "mediawatch.toml"
     path.write_text(text + "\n" + extra, "utf-8")
     return path

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy import signals
 from pydantic import BaseModel, Field
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
@@ -81,7 +82,14 @@ class OutletSpider(scrapy.Spider):
         spider.setup()
         return spider
 
+    def _on_dropped(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
+        # A redirect that comes back to a URL already requested is dropped by the duplicate
+        # filter, without an errback: that is a redirect loop.
+        if request.meta.get("redirect_urls"):
+            self._stat(f"error/{request.meta.get('mw_kind', 'request')}_redirect_loop")
+
     def setup(self) -> None:
+        self.crawler.signals.connect(self._on_dropped, signal=signals.request_dropped)
         config = os.environ.get("MEDIAWATCH_CONFIG")
         self.mw_settings = settings_for(config)
         self.engine = engine_for(config)
@@ -126,7 +134,7 @@ class OutletSpider(scrapy.Spider):
             yield from self.parse_sitemap(response)
             return
         try:
-            entries, problem = parse_feed(response.body, response.url)
+            entries, problem = parse_feed(response.body, response.url, (response.headers.get(b"Content-Type") or b"").decode("latin-1"))
         except (UnsafeXML, MalformedDocument) as exc:
             self._stat("error/feed_unsafe" if isinstance(exc, UnsafeXML) else "error/feed_malformed")
             self.logger.warning("feed skipped: %s", exc, extra={"outlet": self.slug, "url": response.url})
@@ -231,7 +239,9 @@ class OutletSpider(scrapy.Spider):
         if failure.check(HttpError):
             self._stat(f"error/{kind}_http_{failure.value.response.status}")
         elif failure.check(IgnoreRequest):
-            return  # a known URL or robots.txt: counted where it was decided
+            if "max redirections" not in str(failure.value):
+                return  # a known URL or robots.txt: counted where it was decided
+            self._stat(f"error/{kind}_redirect_loop")
         else:
             self._stat(f"error/{kind}_{failure.type.__name__ if failure.type else 'unknown'}")
         self.logger.warning(
