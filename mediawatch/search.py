@@ -69,6 +69,11 @@ def parse_when(value: str | None, *, end_of_day: bool = False, now: dt.datetime 
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
+def _clean(value: str | None) -> str:
+    """User text without control characters (PostgreSQL refuses NUL in text parameters)."""
+    return "".join(ch for ch in (value or "") if ch.isprintable() or ch == " ").strip()
+
+
 def fts5_query(user_text: str) -> str:
     """User text → an FTS5 query of quoted terms/phrases (all required)."""
     parts = []
@@ -96,8 +101,9 @@ class Query:
     def build(cls, *, text: str = "", actors: Any = (), places: Any = (), outlets: Any = (), author: str | None = None,
               since: str | None = None, until: str | None = None, opinion: bool | None = None,
               language: str | None = None, limit: int = 50) -> Query:
-        q = cls(text=(text or "").strip(), actors=list(actors), places=list(places), outlets=list(outlets),
-                author=author, since=parse_when(since), until=parse_when(until, end_of_day=True),
+        q = cls(text=_clean(text), actors=[_clean(a) for a in actors], places=[_clean(p) for p in places],
+                outlets=[_clean(o) for o in outlets], author=_clean(author) or None,
+                since=parse_when(since), until=parse_when(until, end_of_day=True),
                 opinion=opinion or None, language=(language or None), limit=limit)
         if q.since and q.until and q.since > q.until:
             raise QueryError("--since is after --until")

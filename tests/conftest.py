@@ -130,3 +130,43 @@ def sample_page(rel: str) -> tuple[bytes, str]:
         site, pid = rel.split("/p/")
         url = f"{SAMPLE_BASE}/{site}/?p={pid.removesuffix('.html')}"
     return body, url
+
+
+SAMPLE_PAGES = [
+    ("meridian", "meridian/opinion/2024/03/04/the-road-back-to-geneva/amp/index.html"),
+    ("meridian", "meridian/world/2024/03/05/monitors-report-calm-in-idlib/index.html"),
+    ("meridian", "meridian/world/2024/03/06/ministers-meet-in-tehran/index.html"),
+    ("observatory", "observatory/p/101.html"),
+    ("observatory", "observatory/p/102.html"),
+    ("observatory", "observatory/p/103.html"),
+    ("observatory", "observatory/p/104.html"),
+    ("alwatan", "alwatan/araa/2024/03/05/article-1.html"),
+    ("alwatan", "alwatan/news/2024/03/06/article-2.html"),
+    ("vesti", "vesti/mnenie/2024/03/05/pochemu-moskve-nevygodna-vojna.html"),
+    ("vesti", "vesti/news/2024/03/06/lavrov-obsudil-situaciyu.html"),
+]
+
+
+def ingest_samples(engine: Engine, tmp_path: Path, db_url: str, *, flag_them: bool = True) -> Path:
+    """Sync the demo config and store the sample pages directly (no crawl), then flag them."""
+    from sqlalchemy import select
+
+    from mediawatch.config import load_settings
+    from mediawatch.flagging import flag
+    from mediawatch.sync import sync_config
+    from models import Outlet, read_session
+    from pipeline.extract import extract_page
+    from pipeline.store import FetchInfo, store_page
+
+    cfg = write_config(tmp_path, SAMPLE_BASE, db_url)
+    sync_config(engine, load_settings(cfg))
+    with read_session(engine) as s:
+        ids = dict(s.execute(select(Outlet.slug, Outlet.id)).all())
+    headers = {"alwatan/news/2024/03/06/article-2.html": "text/html; charset=iso-8859-1",
+               "vesti/news/2024/03/06/lavrov-obsudil-situaciyu.html": "text/html; charset=utf-8"}
+    for slug, rel in SAMPLE_PAGES:
+        body, url = sample_page(rel)
+        store_page(engine, ids[slug], extract_page(body, url, content_type=headers.get(rel)), FetchInfo(url))
+    if flag_them:
+        flag(engine)
+    return cfg
