@@ -107,7 +107,11 @@ def heartbeat_job(config: str, holder: str) -> None:
 def _last_crawls(app: App) -> dict[str, dt.datetime]:
     with read_session(app.engine) as s:
         return dict(
-            s.execute(select(Outlet.slug, func.max(CrawlRun.started_at)).join(CrawlRun, CrawlRun.outlet_id == Outlet.id).group_by(Outlet.slug)).all()
+            s.execute(
+                select(Outlet.slug, func.max(CrawlRun.started_at))
+                .join(CrawlRun, CrawlRun.outlet_id == Outlet.id)
+                .group_by(Outlet.slug)
+            ).all()
         )
 
 
@@ -122,26 +126,50 @@ def build_scheduler(app: App, holder: str) -> BlockingScheduler:
     now = utcnow()
     last = _last_crawls(app)
     with read_session(app.engine) as s:
-        outlets = list(s.execute(select(Outlet.slug, Outlet.interval_minutes).where(Outlet.enabled)))
+        outlets = list(
+            s.execute(select(Outlet.slug, Outlet.interval_minutes).where(Outlet.enabled))
+        )
     for slug, interval in outlets:
         every = dt.timedelta(minutes=interval)
         due = last.get(slug)
         first = now if due is None or due + every <= now else due + every
         sched.add_job(
-            crawl_job, IntervalTrigger(seconds=every.total_seconds(), jitter=int(min(120, every.total_seconds() * 0.1))),
-            args=[config, slug], id=f"crawl:{slug}", name=f"crawl {slug}", next_run_time=first, replace_existing=True,
+            crawl_job,
+            IntervalTrigger(
+                seconds=every.total_seconds(), jitter=int(min(120, every.total_seconds() * 0.1))
+            ),
+            args=[config, slug],
+            id=f"crawl:{slug}",
+            name=f"crawl {slug}",
+            next_run_time=first,
+            replace_existing=True,
         )
     sched.add_job(
-        flag_job, IntervalTrigger(seconds=settings.flag.interval_minutes * 60), args=[config], id="flag", name="flag",
-        next_run_time=now, replace_existing=True,
+        flag_job,
+        IntervalTrigger(seconds=settings.flag.interval_minutes * 60),
+        args=[config],
+        id="flag",
+        name="flag",
+        next_run_time=now,
+        replace_existing=True,
     )
     for sub in settings.subscribers:
         if sub.enabled:
             sched.add_job(
-                digest_job, CronTrigger.from_crontab(sub.schedule, timezone=sub.timezone), args=[config, sub.email],
-                id=f"digest:{sub.email}", name=f"digest {sub.email}", replace_existing=True,
+                digest_job,
+                CronTrigger.from_crontab(sub.schedule, timezone=sub.timezone),
+                args=[config, sub.email],
+                id=f"digest:{sub.email}",
+                name=f"digest {sub.email}",
+                replace_existing=True,
             )
-    sched.add_job(heartbeat_job, IntervalTrigger(seconds=HEARTBEAT_SECONDS), args=[config, holder], id="heartbeat", replace_existing=True)
+    sched.add_job(
+        heartbeat_job,
+        IntervalTrigger(seconds=HEARTBEAT_SECONDS),
+        args=[config, holder],
+        id="heartbeat",
+        replace_existing=True,
+    )
 
     def on_error(event: JobExecutionEvent) -> None:
         log.error("job %s failed: %r", event.job_id, event.exception)
@@ -188,7 +216,9 @@ def run(app: App) -> int:
         signal.signal(signal.SIGINT, shutdown)
         for job in sched.get_jobs():
             log.info("scheduled %s", job.name)
-        print(f"mediawatch scheduler running ({holder}); Ctrl-C to stop", file=sys.stderr, flush=True)
+        print(
+            f"mediawatch scheduler running ({holder}); Ctrl-C to stop", file=sys.stderr, flush=True
+        )
         sched.start()
         log.info("scheduler stopped")
         return 0
@@ -204,7 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     from mediawatch.config import ConfigError
 
     parser = argparse.ArgumentParser(description="mediawatch scheduler (same as `mediawatch run`)")
-    parser.add_argument("--config", help="mediawatch.toml (default: $MEDIAWATCH_CONFIG or ./mediawatch.toml)")
+    parser.add_argument(
+        "--config", help="mediawatch.toml (default: $MEDIAWATCH_CONFIG or ./mediawatch.toml)"
+    )
     args = parser.parse_args(argv)
     try:
         return run(App(args.config))

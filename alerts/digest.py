@@ -29,7 +29,9 @@ class DigestItem:
     published_at: dt.datetime | None
     authors: list[str] = field(default_factory=list)
     is_opinion: bool = False
-    also: list[tuple[str, str]] = field(default_factory=list)  # (outlet name, url) of republications
+    also: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (outlet name, url) of republications
     entities: list[EntityHit] = field(default_factory=list)
 
 
@@ -53,11 +55,14 @@ def _env() -> Environment:
     return env
 
 
-
 def marked_html(snippet: str) -> Markup:
     """Escape the snippet, then turn the match markers into <mark>."""
     safe = str(escape(snippet))
-    return Markup(safe.replace(MARK_OPEN, '<mark style="background:#fff3a0;padding:0 2px">').replace(MARK_CLOSE, "</mark>"))
+    return Markup(
+        safe.replace(MARK_OPEN, '<mark style="background:#fff3a0;padding:0 2px">').replace(
+            MARK_CLOSE, "</mark>"
+        )
+    )
 
 
 def one_line(text: str) -> str:
@@ -68,7 +73,9 @@ def one_line(text: str) -> str:
 ENV = _env()
 
 
-def group_by_entity(items: list[DigestItem]) -> OrderedDict[str, list[tuple[DigestItem, EntityHit]]]:
+def group_by_entity(
+    items: list[DigestItem],
+) -> OrderedDict[str, list[tuple[DigestItem, EntityHit]]]:
     groups: dict[str, list[tuple[DigestItem, EntityHit]]] = {}
     for item in items:
         for hit in item.entities:
@@ -77,17 +84,31 @@ def group_by_entity(items: list[DigestItem]) -> OrderedDict[str, list[tuple[Dige
     return OrderedDict(ordered)
 
 
-def build_digest(subscriber_name: str, items: list[DigestItem], *, now: dt.datetime, opinion_only: bool = False) -> Digest | None:
+def build_digest(
+    subscriber_name: str, items: list[DigestItem], *, now: dt.datetime, opinion_only: bool = False
+) -> Digest | None:
     """The digest for these items, or None when there is nothing to send."""
     if not items:
         return None
-    items = [DigestItem(**{**item.__dict__, "title": one_line(item.title) or "(untitled)"}) for item in items]
+    items = [
+        DigestItem(**{**item.__dict__, "title": one_line(item.title) or "(untitled)"})
+        for item in items
+    ]
     groups = group_by_entity(items)
     top = ", ".join(f"{name} ({len(hits)})" for name, hits in list(groups.items())[:3])
     n = len(items)
-    subject = one_line(f"mediawatch: {n} new article{'s' if n != 1 else ''}" + (f" — {top}" if top else ""))
-    ctx = {"name": subscriber_name, "items": items, "groups": groups, "now": now, "subject": subject,
-           "opinion_only": opinion_only, "count": n}
+    subject = one_line(
+        f"mediawatch: {n} new article{'s' if n != 1 else ''}" + (f" — {top}" if top else "")
+    )
+    ctx = {
+        "name": subscriber_name,
+        "items": items,
+        "groups": groups,
+        "now": now,
+        "subject": subject,
+        "opinion_only": opinion_only,
+        "count": n,
+    }
     return Digest(
         subject=subject,
         text=ENV.get_template("digest.txt.j2").render(ctx),

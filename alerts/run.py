@@ -50,7 +50,9 @@ LEASE = dt.timedelta(minutes=15)
 @dataclass
 class DigestRunResult:
     lines: list[str] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=lambda: {"sent": 0, "articles": 0, "skipped": 0, "failed": 0, "previews": 0})
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"sent": 0, "articles": 0, "skipped": 0, "failed": 0, "previews": 0}
+    )
 
     @property
     def failed(self) -> int:
@@ -63,10 +65,16 @@ def due_items(session: Session, sub: Subscriber, *, limit: int = MAX_ITEMS) -> l
     everything = any(s.entity_id is None for s in sub.subscriptions) or not sub.subscriptions
     opinion_only = bool(sub.subscriptions) and all(s.opinion_only for s in sub.subscriptions)
     mention_filter = [] if everything else [Mention.entity_id.in_(entity_ids)]
-    delivered = exists().where(and_(Delivery.subscriber_id == sub.id, Delivery.article_id == Article.id))
+    delivered = exists().where(
+        and_(Delivery.subscriber_id == sub.id, Delivery.article_id == Article.id)
+    )
     q = (
         select(Article)
-        .where(~delivered, Article.flagged_at.is_not(None), Article.first_seen >= sub.created_at - NEW_SUBSCRIBER_LOOKBACK)
+        .where(
+            ~delivered,
+            Article.flagged_at.is_not(None),
+            Article.first_seen >= sub.created_at - NEW_SUBSCRIBER_LOOKBACK,
+        )
         .where(exists().where(Mention.article_id == Article.id, *mention_filter))
         .order_by(Article.published_at.desc().nulls_last(), Article.id)
         .limit(limit)
@@ -78,31 +86,57 @@ def due_items(session: Session, sub: Subscriber, *, limit: int = MAX_ITEMS) -> l
     if not ids:
         return []
     mentions: dict[int, list[EntityHit]] = defaultdict(list)
-    mq = select(Mention.article_id, WatchEntity.name, WatchEntity.kind, Mention.snippet, Mention.count).join(WatchEntity).where(Mention.article_id.in_(ids))
+    mq = (
+        select(
+            Mention.article_id, WatchEntity.name, WatchEntity.kind, Mention.snippet, Mention.count
+        )
+        .join(WatchEntity)
+        .where(Mention.article_id.in_(ids))
+    )
     if not everything:
         mq = mq.where(Mention.entity_id.in_(entity_ids))
     for art_id, name, kind, snip, count in session.execute(mq.order_by(Mention.count.desc())):
         mentions[art_id].append(EntityHit(name, kind, snip, count))
     authors: dict[int, list[str]] = defaultdict(list)
     for art_id, name in session.execute(
-        select(ArticleAuthor.article_id, Author.name).join(Author).where(ArticleAuthor.article_id.in_(ids)).order_by(ArticleAuthor.position)
+        select(ArticleAuthor.article_id, Author.name)
+        .join(Author)
+        .where(ArticleAuthor.article_id.in_(ids))
+        .order_by(ArticleAuthor.position)
     ):
         authors[art_id].append(name)
     apps: dict[int, list[tuple[int, str, str, dt.datetime | None]]] = defaultdict(list)
     for app_id, art_id, outlet, url, pub in session.execute(
-        select(Appearance.id, Appearance.article_id, Outlet.name, Appearance.url, Appearance.published_at).join(Outlet).where(Appearance.article_id.in_(ids))
+        select(
+            Appearance.id,
+            Appearance.article_id,
+            Outlet.name,
+            Appearance.url,
+            Appearance.published_at,
+        )
+        .join(Outlet)
+        .where(Appearance.article_id.in_(ids))
     ):
         apps[art_id].append((app_id, outlet, url, pub))
     items = []
     for a in articles:
         own = apps[a.id]
-        original = next((x for x in own if x[0] == a.original_appearance_id), own[0] if own else None)
-        items.append(DigestItem(
-            article_id=a.id, title=a.title, url=original[2] if original else "", outlet=original[1] if original else "",
-            published_at=a.published_at, authors=authors[a.id], is_opinion=a.is_opinion,
-            also=[(x[1], x[2]) for x in own if original is None or x[0] != original[0]],
-            entities=mentions[a.id],
-        ))
+        original = next(
+            (x for x in own if x[0] == a.original_appearance_id), own[0] if own else None
+        )
+        items.append(
+            DigestItem(
+                article_id=a.id,
+                title=a.title,
+                url=original[2] if original else "",
+                outlet=original[1] if original else "",
+                published_at=a.published_at,
+                authors=authors[a.id],
+                is_opinion=a.is_opinion,
+                also=[(x[1], x[2]) for x in own if original is None or x[0] != original[0]],
+                entities=mentions[a.id],
+            )
+        )
     return items
 
 
@@ -110,11 +144,22 @@ def _safe_name(email: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", email)
 
 
-def send_digests(engine: Engine, settings: Settings, *, dry_run: bool = False, out: Path | None = None, only: str | None = None) -> DigestRunResult:
+def send_digests(
+    engine: Engine,
+    settings: Settings,
+    *,
+    dry_run: bool = False,
+    out: Path | None = None,
+    only: str | None = None,
+) -> DigestRunResult:
     result = DigestRunResult()
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     with read_session(engine) as s:
-        q = select(Subscriber).options(selectinload(Subscriber.subscriptions)).where(Subscriber.enabled)
+        q = (
+            select(Subscriber)
+            .options(selectinload(Subscriber.subscriptions))
+            .where(Subscriber.enabled)
+        )
         if only:
             q = q.where(Subscriber.email == only)
         subscribers = list(s.scalars(q))
@@ -122,7 +167,9 @@ def send_digests(engine: Engine, settings: Settings, *, dry_run: bool = False, o
         now = utcnow()
         if not dry_run and sub.retry_after and sub.retry_after > now:
             result.counts["skipped"] += 1
-            result.lines.append(f"{sub.email}: backing off until {sub.retry_after:%H:%M} UTC after {sub.failures} failure(s)")
+            result.lines.append(
+                f"{sub.email}: backing off until {sub.retry_after:%H:%M} UTC after {sub.failures} failure(s)"
+            )
             continue
         lock = f"digest:{sub.id}"
         if not dry_run and not acquire(engine, lock, holder, LEASE):
@@ -137,11 +184,25 @@ def send_digests(engine: Engine, settings: Settings, *, dry_run: bool = False, o
     return result
 
 
-def _one(engine: Engine, settings: Settings, sub: Subscriber, now: dt.datetime, dry_run: bool, out: Path | None, result: DigestRunResult) -> None:
+def _one(
+    engine: Engine,
+    settings: Settings,
+    sub: Subscriber,
+    now: dt.datetime,
+    dry_run: bool,
+    out: Path | None,
+    result: DigestRunResult,
+) -> None:
     with read_session(engine) as s:
-        sub_l = s.scalars(select(Subscriber).options(selectinload(Subscriber.subscriptions)).where(Subscriber.id == sub.id)).one()
+        sub_l = s.scalars(
+            select(Subscriber)
+            .options(selectinload(Subscriber.subscriptions))
+            .where(Subscriber.id == sub.id)
+        ).one()
         items = due_items(s, sub_l)
-        opinion_only = bool(sub_l.subscriptions) and all(x.opinion_only for x in sub_l.subscriptions)
+        opinion_only = bool(sub_l.subscriptions) and all(
+            x.opinion_only for x in sub_l.subscriptions
+        )
     digest = build_digest(sub.name, items, now=now, opinion_only=opinion_only)
     if digest is None:
         result.lines.append(f"{sub.email}: nothing new")
@@ -153,7 +214,9 @@ def _one(engine: Engine, settings: Settings, sub: Subscriber, now: dt.datetime, 
         (target / f"{_safe_name(sub.email)}.eml").write_bytes(bytes(msg))
         (target / f"{_safe_name(sub.email)}.html").write_text(digest.html, "utf-8")
         result.counts["previews"] += 1
-        result.lines.append(f"{sub.email}: {len(items)} article(s) → {target / _safe_name(sub.email)}.html (dry run, nothing marked)")
+        result.lines.append(
+            f"{sub.email}: {len(items)} article(s) → {target / _safe_name(sub.email)}.html (dry run, nothing marked)"
+        )
         return
     try:
         send(settings.smtp, msg)
@@ -167,7 +230,11 @@ def _one(engine: Engine, settings: Settings, sub: Subscriber, now: dt.datetime, 
             row.failures, row.retry_after = failures, now + wait
 
         in_transaction(engine, backoff, what="digest backoff")
-        log.warning("digest not sent: %s", exc, extra={"subscriber": sub.email, "retry_in_minutes": int(wait.total_seconds() // 60)})
+        log.warning(
+            "digest not sent: %s",
+            exc,
+            extra={"subscriber": sub.email, "retry_in_minutes": int(wait.total_seconds() // 60)},
+        )
         result.counts["failed"] += 1
         result.lines.append(f"{sub.email}: NOT sent ({exc}); retry in {wait}")
         return
@@ -175,9 +242,19 @@ def _one(engine: Engine, settings: Settings, sub: Subscriber, now: dt.datetime, 
 
     def record(session: Session) -> None:
         for art_id in digest.article_ids:
-            insert_ignore(session, Delivery, {"subscriber_id": sub.id, "article_id": art_id, "digest_id": digest_id[:64],
-                                              "status": "sent", "sent_at": now, "message_id": msg["Message-ID"][:300]},
-                          ["subscriber_id", "article_id"])
+            insert_ignore(
+                session,
+                Delivery,
+                {
+                    "subscriber_id": sub.id,
+                    "article_id": art_id,
+                    "digest_id": digest_id[:64],
+                    "status": "sent",
+                    "sent_at": now,
+                    "message_id": msg["Message-ID"][:300],
+                },
+                ["subscriber_id", "article_id"],
+            )
         row = session.get(Subscriber, sub.id)
         assert row is not None
         row.failures, row.retry_after = 0, None

@@ -44,7 +44,12 @@ def send(cfg: SmtpConfig, msg: EmailMessage) -> None:
     """Hand the message to the server; raise :class:`SendError` unless it accepted it."""
     try:
         if cfg.security == "ssl":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_seconds, context=ssl.create_default_context())
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                cfg.host,
+                cfg.port,
+                timeout=cfg.timeout_seconds,
+                context=ssl.create_default_context(),
+            )
         else:
             smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_seconds)
         with smtp:

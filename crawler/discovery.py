@@ -74,7 +74,13 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> tuple[list[Entr
     """Entries of an RSS or Atom feed (feedparser), and a complaint ("" when well-formed).
     A feed with errors but readable entries is used, as browsers and readers do."""
     refuse_entities(body)
-    parsed = feedparser.parse(body, response_headers={"content-location": url, "content-type": content_type or "application/xml"})
+    parsed = feedparser.parse(
+        body,
+        response_headers={
+            "content-location": url,
+            "content-type": content_type or "application/xml",
+        },
+    )
     exc = parsed.get("bozo_exception")
     # A feed served as text/html or with a charset the XML declaration contradicts is still fine.
     benign = isinstance(exc, feedparser.NonXMLContentType | feedparser.CharacterEncodingOverride)
@@ -83,7 +89,9 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> tuple[list[Entr
         raise MalformedDocument(f"not a feed: {problem}")
     out = []
     for e in parsed.entries:
-        link = e.get("link") or next((lk.get("href") for lk in e.get("links", []) if lk.get("href")), None)
+        link = e.get("link") or next(
+            (lk.get("href") for lk in e.get("links", []) if lk.get("href")), None
+        )
         if not link:
             continue
         when = None
@@ -96,7 +104,11 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> tuple[list[Entr
             [e["author"]] if e.get("author") else []
         )
         tags = [t.get("term", "") for t in e.get("tags", []) if t.get("term")]
-        out.append(Entry(link.strip(), when, (e.get("title") or "").strip(), authors, tags[0] if tags else ""))
+        out.append(
+            Entry(
+                link.strip(), when, (e.get("title") or "").strip(), authors, tags[0] if tags else ""
+            )
+        )
     return out, problem
 
 
@@ -109,7 +121,9 @@ def parse_sitemap(body: bytes) -> tuple[str, list[Entry]]:
     are read from ``news:publication_date`` / ``news:title``; else ``lastmod``."""
     body = maybe_gunzip(body)
     refuse_entities(body)
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False, load_dtd=False)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, recover=True, huge_tree=False, load_dtd=False
+    )
     try:
         root = etree.fromstring(body, parser=parser)
     except etree.XMLSyntaxError as exc:
@@ -130,12 +144,16 @@ def parse_sitemap(body: bytes) -> tuple[str, list[Entry]]:
                 fields.setdefault(name, child.text.strip())
         if not fields.get("loc"):
             continue
-        when = parse_datetime(fields.get("publication_date")) or parse_datetime(fields.get("lastmod"))
+        when = parse_datetime(fields.get("publication_date")) or parse_datetime(
+            fields.get("lastmod")
+        )
         entries.append(Entry(fields["loc"], when, fields.get("title", "")))
     return ("index" if kind == "sitemapindex" else "urlset"), entries
 
 
-PAGINATION_RE = re.compile(r"(?:/page/\d+/?$|[?&](?:page|paged|p|start|offset)=\d+$|/\d+/?$)", re.IGNORECASE)
+PAGINATION_RE = re.compile(
+    r"(?:/page/\d+/?$|[?&](?:page|paged|p|start|offset)=\d+$|/\d+/?$)", re.IGNORECASE
+)
 DEFAULT_ARTICLE_RE = re.compile(
     r"(?:/(?:19|20)\d{2}/\d{1,2}/(?:\d{1,2}/)?[^/]+|[?&]p=\d+$|/[a-z0-9\u0400-\u04ff\u0600-\u06ff%]+(?:-[a-z0-9\u0400-\u04ff\u0600-\u06ff%]+){3,}/?(?:\.html?)?$|/\d{5,}(?:[/-]|\.html?|$))",
     re.IGNORECASE,

@@ -45,7 +45,12 @@ class KnownUrlMiddleware:
         url = canonicalize(request.url)
         with read_session(self._engine(spider)) as s:
             row = s.execute(
-                select(Appearance.etag, Appearance.last_modified, Appearance.published_at, Appearance.first_seen)
+                select(
+                    Appearance.etag,
+                    Appearance.last_modified,
+                    Appearance.published_at,
+                    Appearance.first_seen,
+                )
                 .join(Url, Url.appearance_id == Appearance.id)
                 .where(Url.url == url)
                 .limit(1)

@@ -10,8 +10,8 @@ from scrapy.exceptions import DropItem
 from twisted.internet.threads import deferToThread
 
 from crawler.items import PageItem
-from pipeline.extract import FeedHints, OutletRules, extract_page, html_hash
 from pipeline.dates import parse_datetime
+from pipeline.extract import FeedHints, OutletRules, extract_page, html_hash
 from pipeline.store import FetchInfo, mark_unchanged, store_page
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,13 @@ class StorePipeline:
         o = spider.outlet
         sel = o.selectors or {}
         self.rules = OutletRules(
-            name=o.name, url=o.url, language=o.language, opinion_patterns=list(o.opinion_patterns),
-            author_selector=sel.get("author", ""), date_selector=sel.get("date", ""), body_selector=sel.get("body", ""),
+            name=o.name,
+            url=o.url,
+            language=o.language,
+            opinion_patterns=list(o.opinion_patterns),
+            author_selector=sel.get("author", ""),
+            date_selector=sel.get("date", ""),
+            body_selector=sel.get("body", ""),
         )
         self.engine = spider.engine
         self.outlet_id = spider.outlet_id
@@ -60,8 +65,14 @@ class StorePipeline:
                 authors=list(item.hints.get("authors") or []),
                 section=item.hints.get("section") or "",
             )
-            page = extract_page(item.body, item.url, outlet=self.rules, hints=hints,
-                                fetched_at=item.fetched_at, content_type=item.content_type)
+            page = extract_page(
+                item.body,
+                item.url,
+                outlet=self.rules,
+                hints=hints,
+                fetched_at=item.fetched_at,
+                content_type=item.content_type,
+            )
         except Exception as exc:
             self._inc("error/extract")
             log.exception("extraction failed", extra={"outlet": item.outlet_slug, "url": item.url})
@@ -70,9 +81,14 @@ class StorePipeline:
             self._inc(f"dropped/{page.page_type}")
             raise DropItem(f"not an article ({page.page_type}): {item.url}")
         fetch = FetchInfo(
-            requested_url=item.requested_url, final_url=item.url, redirect_urls=item.redirect_urls,
-            status=item.status, etag=item.etag, last_modified=item.last_modified,
-            html_hash=html_hash(item.body), fetched_at=item.fetched_at,
+            requested_url=item.requested_url,
+            final_url=item.url,
+            redirect_urls=item.redirect_urls,
+            status=item.status,
+            etag=item.etag,
+            last_modified=item.last_modified,
+            html_hash=html_hash(item.body),
+            fetched_at=item.fetched_at,
         )
         try:
             result = store_page(self.engine, self.outlet_id, page, fetch, threshold=self.threshold)

@@ -17,7 +17,9 @@ class SchemaError(Exception):
 
 
 class App:
-    def __init__(self, config: str | Path | None = None, *, settings: Settings | None = None) -> None:
+    def __init__(
+        self, config: str | Path | None = None, *, settings: Settings | None = None
+    ) -> None:
         self.config_path = config_path_from(config)
         if settings is not None:
             self.__dict__["settings"] = settings

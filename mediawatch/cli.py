@@ -49,7 +49,12 @@ def handle_errors(fn: F) -> F:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mediawatch")
-@click.option("--config", "config", type=click.Path(dir_okay=False), help="mediawatch.toml (default: $MEDIAWATCH_CONFIG or ./mediawatch.toml)")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False),
+    help="mediawatch.toml (default: $MEDIAWATCH_CONFIG or ./mediawatch.toml)",
+)
 @click.option("-v", "--verbose", count=True, help="more log output (-v info, -vv debug)")
 @click.pass_context
 def main(ctx: click.Context, config: str | None, verbose: int) -> None:
@@ -83,7 +88,9 @@ def init(app: App) -> None:
         path.write_text(files("mediawatch").joinpath("example.toml").read_text("utf-8"), "utf-8")
         console.print(f"config: wrote {path}")
     db.upgrade(app.engine)
-    console.print(f"database: {app.engine.url.render_as_string(hide_password=True)} at {db.current_revision(app.engine)}")
+    console.print(
+        f"database: {app.engine.url.render_as_string(hide_password=True)} at {db.current_revision(app.engine)}"
+    )
     console.print(f"sync: {sync_config(app.engine, app.settings).summary()}")
 
 
@@ -153,11 +160,18 @@ def outlets_list(app: App, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(rows, default=str, ensure_ascii=False, indent=1))
         return
-    table = Table("slug", "name", "enabled", "feeds", "sitemaps", "sections", "articles", "last crawl")
+    table = Table(
+        "slug", "name", "enabled", "feeds", "sitemaps", "sections", "articles", "last crawl"
+    )
     for r in rows:
         table.add_row(
-            r["slug"], r["name"], "yes" if r["enabled"] else "no", str(len(r["feeds"])),
-            str(len(r["sitemaps"])), str(len(r["sections"])), str(r["articles"]),
+            r["slug"],
+            r["name"],
+            "yes" if r["enabled"] else "no",
+            str(len(r["feeds"])),
+            str(len(r["sitemaps"])),
+            str(len(r["sections"])),
+            str(r["articles"]),
             f"{r['last_crawl_status'] or '-'} {r['last_crawl_at'] or ''}",
         )
     console.print(table)
@@ -186,9 +200,13 @@ def outlets_add(app: App, slug: str, **values: Any) -> None:
     from models import in_transaction
 
     try:
-        cfg = OutletConfig(slug=slug, **{k: list(v) if isinstance(v, tuple) else v for k, v in values.items()})
+        cfg = OutletConfig.model_validate(
+            {"slug": slug, **{k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}}
+        )
     except ValidationError as exc:
-        raise UsageFailure("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+        raise UsageFailure(
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        ) from None
     result = in_transaction(
         app.ready_engine(), lambda s: upsert_outlet(s, outlet_values(cfg), slug, from_config=False)
     )
@@ -227,8 +245,15 @@ def watch_list(app: App, fmt: str) -> None:
         return
     table = Table("name", "kind", "aliases", "articles", "enabled")
     for r in rows:
-        aliases = ", ".join(a["text"] + (f"@{a['language']}" if a["language"] else "") + ("(Aa)" if a["case_sensitive"] else "") for a in r["aliases"])
-        table.add_row(r["name"], r["kind"], aliases, str(r["articles"]), "yes" if r["enabled"] else "no")
+        aliases = ", ".join(
+            a["text"]
+            + (f"@{a['language']}" if a["language"] else "")
+            + ("(Aa)" if a["case_sensitive"] else "")
+            for a in r["aliases"]
+        )
+        table.add_row(
+            r["name"], r["kind"], aliases, str(r["articles"]), "yes" if r["enabled"] else "no"
+        )
     console.print(table)
 
 
@@ -236,11 +261,23 @@ def watch_list(app: App, fmt: str) -> None:
 @click.argument("name")
 @click.option("--kind", type=click.Choice(["actor", "place"]), required=True)
 @click.option("--alias", "aliases", multiple=True, help="TEXT[@LANG], repeatable")
-@click.option("--case-sensitive", "case_sensitive", multiple=True, help="an alias matched only as written (acronyms)")
+@click.option(
+    "--case-sensitive",
+    "case_sensitive",
+    multiple=True,
+    help="an alias matched only as written (acronyms)",
+)
 @click.option("--wikidata", default="")
 @pass_app
 @handle_errors
-def watch_add(app: App, name: str, kind: str, aliases: tuple[str, ...], case_sensitive: tuple[str, ...], wikidata: str) -> None:
+def watch_add(
+    app: App,
+    name: str,
+    kind: str,
+    aliases: tuple[str, ...],
+    case_sensitive: tuple[str, ...],
+    wikidata: str,
+) -> None:
     """Add an entity (or add aliases to an existing one)."""
     from pydantic import ValidationError
 
@@ -249,12 +286,30 @@ def watch_add(app: App, name: str, kind: str, aliases: tuple[str, ...], case_sen
     from models import in_transaction
 
     try:
-        cfg = WatchConfig(name=name, kind=kind, aliases=list(aliases), case_sensitive=list(case_sensitive), wikidata=wikidata)  # type: ignore[arg-type]
+        cfg = WatchConfig.model_validate(
+            {
+                "name": name,
+                "kind": kind,
+                "aliases": list(aliases),
+                "case_sensitive": list(case_sensitive),
+                "wikidata": wikidata,
+            }
+        )
     except ValidationError as exc:
-        raise UsageFailure("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+        raise UsageFailure(
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        ) from None
     result = in_transaction(
         app.ready_engine(),
-        lambda s: upsert_entity(s, cfg.name, cfg.kind, alias_specs(cfg), wikidata=wikidata, from_config=False, replace_aliases=False),
+        lambda s: upsert_entity(
+            s,
+            cfg.name,
+            cfg.kind,
+            alias_specs(cfg),
+            wikidata=wikidata,
+            from_config=False,
+            replace_aliases=False,
+        ),
     )
     console.print(f"{name}: {result or 'unchanged'}")
 
@@ -292,7 +347,9 @@ def crawl(app: App, slugs: tuple[str, ...]) -> None:
     known |= set(outlet_slugs(engine))
     unknown = [s for s in slugs if s not in known]
     if unknown:
-        raise UsageFailure(f"unknown outlet(s): {', '.join(unknown)} (see `mediawatch outlets list`)")
+        raise UsageFailure(
+            f"unknown outlet(s): {', '.join(unknown)} (see `mediawatch outlets list`)"
+        )
     sys.exit(run_crawls(app, list(slugs), console=console))
 
 
@@ -310,8 +367,12 @@ def extract(file: Path, url: str, as_json: bool) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=1))
         return
     table = Table("field", "value", show_header=False)
-    for key, value in {**data, "text": (data["text"] or "")[:400], "opinion_reason": result.opinion_reason,
-                       "page_type": result.page_type}.items():
+    for key, value in {
+        **data,
+        "text": (data["text"] or "")[:400],
+        "opinion_reason": result.opinion_reason,
+        "page_type": result.page_type,
+    }.items():
         table.add_row(key, str(value))
     console.print(table)
 
@@ -330,7 +391,12 @@ def flag(app: App, all_: bool) -> None:
 
 @main.command()
 @click.option("--dry-run", is_flag=True, help="write previews, send and mark nothing")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), help="where --dry-run writes .eml/.html")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="where --dry-run writes .eml/.html",
+)
 @pass_app
 @handle_errors
 def digest(app: App, dry_run: bool, out: Path | None) -> None:
@@ -356,18 +422,41 @@ def digest(app: App, dry_run: bool, out: Path | None) -> None:
 @click.option("--opinion", is_flag=True, default=None)
 @click.option("--lang")
 @click.option("--limit", type=click.IntRange(1, 100000), default=50)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "jsonl"]), default="table")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json", "jsonl"]), default="table"
+)
 @pass_app
 @handle_errors
-def search(app: App, text: str, actors: tuple[str, ...], places: tuple[str, ...], outlets_: tuple[str, ...],
-           author: str | None, since: str | None, until: str | None, opinion: bool | None, lang: str | None,
-           limit: int, fmt: str) -> None:
+def search(
+    app: App,
+    text: str,
+    actors: tuple[str, ...],
+    places: tuple[str, ...],
+    outlets_: tuple[str, ...],
+    author: str | None,
+    since: str | None,
+    until: str | None,
+    opinion: bool | None,
+    lang: str | None,
+    limit: int,
+    fmt: str,
+) -> None:
     """Full-text search and filters over stored articles."""
     from mediawatch.search import Query, QueryError, render, run_search
 
     try:
-        q = Query.build(text=text, actors=actors, places=places, outlets=outlets_, author=author,
-                        since=since, until=until, opinion=opinion, language=lang, limit=limit)
+        q = Query.build(
+            text=text,
+            actors=actors,
+            places=places,
+            outlets=outlets_,
+            author=author,
+            since=since,
+            until=until,
+            opinion=opinion,
+            language=lang,
+            limit=limit,
+        )
     except QueryError as exc:
         raise UsageFailure(str(exc)) from None
     rows = run_search(app.ready_engine(), q)

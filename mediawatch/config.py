@@ -21,7 +21,9 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 DEFAULT_CONFIG_NAME = "mediawatch.toml"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*$")
+EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*$"
+)
 
 
 class ConfigError(Exception):
@@ -81,7 +83,9 @@ class CrawlConfig(_Section):
     user_agent: str = "mediawatch/0.1 (+https://example.org/about-our-crawler)"
     max_article_age_days: int = Field(30, ge=0, description="0 = no age limit")
     timeout_minutes: float = Field(30, gt=0)
-    revisit_hours: float = Field(48, ge=0, description="re-check stored articles this recent (conditional GET)")
+    revisit_hours: float = Field(
+        48, ge=0, description="re-check stored articles this recent (conditional GET)"
+    )
     concurrency_per_domain: int = Field(4, ge=1)
     parallel_outlets: int = Field(3, ge=1)
     download_timeout_seconds: float = Field(30, gt=0)
@@ -166,7 +170,9 @@ class OutletConfig(_Section):
 
     def hosts(self) -> set[str]:
         hosts = {urlsplit(self.url).hostname or ""}
-        hosts.update(urlsplit(u).hostname or "" for u in [*self.feeds, *self.sitemaps, *self.sections])
+        hosts.update(
+            urlsplit(u).hostname or "" for u in [*self.feeds, *self.sitemaps, *self.sections]
+        )
         hosts.update(self.extra_domains)
         return {h.lower() for h in hosts if h}
 

@@ -18,7 +18,7 @@ from rich.table import Table
 from sqlalchemy import Engine, select, update
 
 from mediawatch.app import App
-from models import CrawlRun, Outlet, read_session, utcnow, in_transaction
+from models import CrawlRun, Outlet, in_transaction, read_session, utcnow
 
 
 @dataclass
@@ -59,8 +59,13 @@ class CrawlProcess:
         self.deadline = self.started + app.settings.crawl.timeout_minutes * 60
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            crawl_command(slug), env=crawl_env(app), stdout=self._log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, cwd=app.config_path.resolve().parent, start_new_session=True,
+            crawl_command(slug),
+            env=crawl_env(app),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=app.config_path.resolve().parent,
+            start_new_session=True,
         )
         self.timed_out = False
 
@@ -86,7 +91,9 @@ class CrawlProcess:
     def finish(self, engine: Engine) -> CrawlOutcome:
         rc = self.proc.returncode
         if self.timed_out or rc != 0:
-            mark_abandoned(engine, self.proc.pid, "timeout" if self.timed_out else f"crawl process exited {rc}")
+            mark_abandoned(
+                engine, self.proc.pid, "timeout" if self.timed_out else f"crawl process exited {rc}"
+            )
         run = latest_run(engine, self.slug, self.started_at)
         status = "timeout" if self.timed_out else (str(run["status"]) if run else "failed")
         if rc not in (0, None) and status == "ok":
@@ -110,13 +117,31 @@ def mark_abandoned(engine: Engine, pid: int, message: str) -> None:
 def latest_run(engine: Engine, slug: str, since: dt.datetime) -> dict[str, object] | None:
     with read_session(engine) as s:
         run = s.scalars(
-            select(CrawlRun).join(Outlet).where(Outlet.slug == slug, CrawlRun.started_at >= since - dt.timedelta(seconds=5))
-            .order_by(CrawlRun.id.desc()).limit(1)
+            select(CrawlRun)
+            .join(Outlet)
+            .where(Outlet.slug == slug, CrawlRun.started_at >= since - dt.timedelta(seconds=5))
+            .order_by(CrawlRun.id.desc())
+            .limit(1)
         ).first()
         if run is None:
             return None
-        return {k: getattr(run, k) for k in ("id", "status", "pages", "new", "updated", "unchanged", "duplicates",
-                                              "skipped_known", "errors", "dropped", "http_statuses", "message")}
+        return {
+            k: getattr(run, k)
+            for k in (
+                "id",
+                "status",
+                "pages",
+                "new",
+                "updated",
+                "unchanged",
+                "duplicates",
+                "skipped_known",
+                "errors",
+                "dropped",
+                "http_statuses",
+                "message",
+            )
+        }
 
 
 def enabled_slugs(engine: Engine) -> list[str]:
@@ -130,8 +155,15 @@ def _table(rows: dict[str, str], outcomes: dict[str, CrawlOutcome]) -> Table:
         o = outcomes.get(slug)
         r = (o.run if o else None) or {}
         errs = r.get("errors") or {}
-        t.add_row(slug, state, *(str(r.get(k, "")) for k in ("pages", "new", "duplicates", "updated", "unchanged", "skipped_known")),
-                  str(sum(errs.values())) if isinstance(errs, dict) and errs else "")
+        t.add_row(
+            slug,
+            state,
+            *(
+                str(r.get(k, ""))
+                for k in ("pages", "new", "duplicates", "updated", "unchanged", "skipped_known")
+            ),
+            str(sum(errs.values())) if isinstance(errs, dict) and errs else "",
+        )
     return t
 
 
@@ -141,14 +173,21 @@ def run_crawls(app: App, slugs: list[str], *, console: Console | None = None) ->
     targets = slugs or enabled_slugs(engine)
     console = console or Console(stderr=True)
     if not targets:
-        console.print("no enabled outlets: add [[outlets]] to the config and run `mediawatch outlets sync`")
+        console.print(
+            "no enabled outlets: add [[outlets]] to the config and run `mediawatch outlets sync`"
+        )
         return 0
     parallel = app.settings.crawl.parallel_outlets
     pending = list(targets)
     running: list[CrawlProcess] = []
     outcomes: dict[str, CrawlOutcome] = {}
     states = {s: "queued" for s in targets}
-    with Live(_table(states, outcomes), console=console, refresh_per_second=4, transient=not console.is_terminal) as live:
+    with Live(
+        _table(states, outcomes),
+        console=console,
+        refresh_per_second=4,
+        transient=not console.is_terminal,
+    ) as live:
         while pending or running:
             while pending and len(running) < parallel:
                 slug = pending.pop(0)

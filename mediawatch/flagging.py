@@ -29,7 +29,10 @@ BATCH = 200
 
 def entity_hash(entity: WatchEntity) -> str:
     """What the archive must be re-matched for when it changes: kind and aliases."""
-    parts = [entity.kind, *sorted(f"{a.text}\x1f{a.language}\x1f{int(a.case_sensitive)}" for a in entity.aliases)]
+    parts = [
+        entity.kind,
+        *sorted(f"{a.text}\x1f{a.language}\x1f{int(a.case_sensitive)}" for a in entity.aliases),
+    ]
     return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()[:32]
 
 
@@ -38,19 +41,29 @@ def load_aliases(session: Session, entity_ids: set[int] | None = None) -> list[A
     if entity_ids is not None:
         q = q.where(WatchEntity.id.in_(entity_ids))
     return [
-        AliasSpec(e.id, a.text, a.language, a.case_sensitive) for e in session.scalars(q) for a in e.aliases
+        AliasSpec(e.id, a.text, a.language, a.case_sensitive)
+        for e in session.scalars(q)
+        for a in e.aliases
     ]
 
 
 @dataclass
 class FlagReport:
-    counts: dict[str, int] = field(default_factory=lambda: {"articles": 0, "flagged": 0, "mentions": 0, "rematched": 0})
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"articles": 0, "flagged": 0, "mentions": 0, "rematched": 0}
+    )
 
 
-def _match_batch(engine: Engine, matcher: Matcher, ids: list[int], only: set[int] | None, report: FlagReport) -> None:
+def _match_batch(
+    engine: Engine, matcher: Matcher, ids: list[int], only: set[int] | None, report: FlagReport
+) -> None:
     """Match one batch of articles; ``only`` limits which entities' mentions are replaced."""
     with read_session(engine) as s:
-        rows = s.execute(select(Article.id, Article.title, Article.text, Article.updated_at).where(Article.id.in_(ids))).all()
+        rows = s.execute(
+            select(Article.id, Article.title, Article.text, Article.updated_at).where(
+                Article.id.in_(ids)
+            )
+        ).all()
     results = [(r[0], r[3], mentions_in(matcher, r[1] or "", r[2] or "")) for r in rows]
     now = utcnow()
 
@@ -61,23 +74,35 @@ def _match_batch(engine: Engine, matcher: Matcher, ids: list[int], only: set[int
                 q = q.where(Mention.entity_id.in_(only))
             session.execute(q)
             for em in found:
-                session.add(Mention(
-                    article_id=art_id, entity_id=em.entity_id, count=em.count, offsets=em.offsets,
-                    in_title=em.in_title, snippet=em.snippet, matched=em.matched[:300],
-                    matcher_version=MATCHER_VERSION, created_at=now,
-                ))
+                session.add(
+                    Mention(
+                        article_id=art_id,
+                        entity_id=em.entity_id,
+                        count=em.count,
+                        offsets=em.offsets,
+                        in_title=em.in_title,
+                        snippet=em.snippet,
+                        matched=em.matched[:300],
+                        matcher_version=MATCHER_VERSION,
+                        created_at=now,
+                    )
+                )
             report.counts["mentions"] += len(found)
             report.counts["flagged"] += bool(found)
             if only is None:
                 session.execute(
-                    update(Article).where(Article.id == art_id, Article.updated_at == seen_update).values(flagged_at=now)
+                    update(Article)
+                    .where(Article.id == art_id, Article.updated_at == seen_update)
+                    .values(flagged_at=now)
                 )
 
     in_transaction(engine, work, what="flag batch")
     report.counts["articles"] += len(results)
 
 
-def flag(engine: Engine, *, rematch_all: bool = False, progress: Callable[[int, int], Any] | None = None) -> FlagReport:
+def flag(
+    engine: Engine, *, rematch_all: bool = False, progress: Callable[[int, int], Any] | None = None
+) -> FlagReport:
     report = FlagReport()
     with read_session(engine) as s:
         entities = list(s.scalars(select(WatchEntity).options(selectinload(WatchEntity.aliases))))
@@ -88,8 +113,22 @@ def flag(engine: Engine, *, rematch_all: bool = False, progress: Callable[[int, 
             todo = list(s.scalars(select(Article.id).order_by(Article.id)))
             archive: list[int] = []
         else:
-            todo = list(s.scalars(select(Article.id).where(Article.flagged_at.is_(None)).order_by(Article.id)))
-            archive = list(s.scalars(select(Article.id).where(Article.flagged_at.is_not(None)).order_by(Article.id))) if changed else []
+            todo = list(
+                s.scalars(
+                    select(Article.id).where(Article.flagged_at.is_(None)).order_by(Article.id)
+                )
+            )
+            archive = (
+                list(
+                    s.scalars(
+                        select(Article.id)
+                        .where(Article.flagged_at.is_not(None))
+                        .order_by(Article.id)
+                    )
+                )
+                if changed
+                else []
+            )
         partial = Matcher(load_aliases(s, changed)) if archive else None
     total = len(todo) + len(archive)
     done = 0
@@ -110,7 +149,9 @@ def flag(engine: Engine, *, rematch_all: bool = False, progress: Callable[[int, 
 
     def mark_applied(session: Session) -> None:
         for ent_id, h in hashes.items():
-            session.execute(update(WatchEntity).where(WatchEntity.id == ent_id).values(applied_hash=h))
+            session.execute(
+                update(WatchEntity).where(WatchEntity.id == ent_id).values(applied_hash=h)
+            )
 
     in_transaction(engine, mark_applied, what="flag: record applied watchlist")
     report.counts["entities_changed"] = len(changed)

@@ -20,14 +20,18 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def record_job(engine: Engine, name: str, work: Callable[[], T], counts: Callable[[T], dict[str, Any]]) -> T:
+def record_job(
+    engine: Engine, name: str, work: Callable[[], T], counts: Callable[[T], dict[str, Any]]
+) -> T:
     """Run ``work`` and record it; a failure is recorded with its error, then re-raised."""
     run_id = in_transaction(engine, lambda s: _start(s, name), what=f"job {name} start")
     try:
         result = work()
     except Exception as exc:
         err = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        in_transaction(engine, lambda s: _finish(s, run_id, "failed", {}, err), what=f"job {name} end")
+        in_transaction(
+            engine, lambda s: _finish(s, run_id, "failed", {}, err), what=f"job {name} end"
+        )
         raise
     c = counts(result)
     status = "failed" if c.get("failed") else "ok"
@@ -52,20 +56,35 @@ def run_flag(app: App, *, all_: bool = False, progress: Console | None = None) -
 
     engine = app.ready_engine()
     if progress is None:
-        report = record_job(engine, "flag", lambda: flag(engine, rematch_all=all_), lambda r: r.counts)
+        report = record_job(
+            engine, "flag", lambda: flag(engine, rematch_all=all_), lambda r: r.counts
+        )
         return report.counts
-    with Progress(TextColumn("flagging"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=progress, transient=True) as bar:
+    with Progress(
+        TextColumn("flagging"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=progress,
+        transient=True,
+    ) as bar:
         task = bar.add_task("flag", total=None)
 
         def step(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        report = record_job(engine, "flag", lambda: flag(engine, rematch_all=all_, progress=step), lambda r: r.counts)
+        report = record_job(
+            engine,
+            "flag",
+            lambda: flag(engine, rematch_all=all_, progress=step),
+            lambda r: r.counts,
+        )
     return report.counts
 
 
-def run_digests(app: App, *, dry_run: bool = False, out: Path | None = None, only: str | None = None) -> Any:
+def run_digests(
+    app: App, *, dry_run: bool = False, out: Path | None = None, only: str | None = None
+) -> Any:
     from alerts.run import send_digests
 
     engine = app.ready_engine()
@@ -73,7 +92,8 @@ def run_digests(app: App, *, dry_run: bool = False, out: Path | None = None, onl
         return send_digests(engine, app.settings, dry_run=True, out=out, only=only)
     name = f"digest:{only}" if only else "digest"
     return record_job(
-        engine, name,
+        engine,
+        name,
         lambda: send_digests(engine, app.settings, dry_run=False, out=None, only=only),
         lambda r: r.counts,
     )

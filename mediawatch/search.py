@@ -35,7 +35,18 @@ from models import (
 )
 from pipeline.authors import author_key
 
-CSV_COLUMNS = ["id", "published_at", "outlet", "title", "authors", "entities", "is_opinion", "language", "url", "appearances"]
+CSV_COLUMNS = [
+    "id",
+    "published_at",
+    "outlet",
+    "title",
+    "authors",
+    "entities",
+    "is_opinion",
+    "language",
+    "url",
+    "appearances",
+]
 PG_DOCUMENT = "to_tsvector('simple'::regconfig, coalesce(articles.title, '') || ' ' || coalesce(articles.lead, '') || ' ' || coalesce(articles.text, ''))"
 
 
@@ -43,7 +54,9 @@ class QueryError(ValueError):
     pass
 
 
-def parse_when(value: str | None, *, end_of_day: bool = False, now: dt.datetime | None = None) -> dt.datetime | None:
+def parse_when(
+    value: str | None, *, end_of_day: bool = False, now: dt.datetime | None = None
+) -> dt.datetime | None:
     """ISO date/datetime, or relative: ``7d``, ``12h``, ``2w``, ``today``, ``yesterday``."""
     if not value:
         return None
@@ -52,7 +65,12 @@ def parse_when(value: str | None, *, end_of_day: bool = False, now: dt.datetime 
     m = re.fullmatch(r"(\d+)\s*([hdwm])", v)
     if m:
         n, unit = int(m.group(1)), m.group(2)
-        delta = {"h": dt.timedelta(hours=n), "d": dt.timedelta(days=n), "w": dt.timedelta(weeks=n), "m": dt.timedelta(days=30 * n)}[unit]
+        delta = {
+            "h": dt.timedelta(hours=n),
+            "d": dt.timedelta(days=n),
+            "w": dt.timedelta(weeks=n),
+            "m": dt.timedelta(days=30 * n),
+        }[unit]
         return now - delta
     if v in ("today", "yesterday"):
         day = now.date() - dt.timedelta(days=1 if v == "yesterday" else 0)
@@ -65,7 +83,9 @@ def parse_when(value: str | None, *, end_of_day: bool = False, now: dt.datetime 
             return start + dt.timedelta(days=1) if end_of_day else start
         parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise QueryError(f"not a date: {value!r} (use 2024-03-05, 2024-03-05T10:00, 7d, 12h, 2w, today)") from None
+        raise QueryError(
+            f"not a date: {value!r} (use 2024-03-05, 2024-03-05T10:00, 7d, 12h, 2w, today)"
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
@@ -98,13 +118,32 @@ class Query:
     limit: int = 50
 
     @classmethod
-    def build(cls, *, text: str = "", actors: Any = (), places: Any = (), outlets: Any = (), author: str | None = None,
-              since: str | None = None, until: str | None = None, opinion: bool | None = None,
-              language: str | None = None, limit: int = 50) -> Query:
-        q = cls(text=_clean(text), actors=[_clean(a) for a in actors], places=[_clean(p) for p in places],
-                outlets=[_clean(o) for o in outlets], author=_clean(author) or None,
-                since=parse_when(since), until=parse_when(until, end_of_day=True),
-                opinion=opinion or None, language=(language or None), limit=limit)
+    def build(
+        cls,
+        *,
+        text: str = "",
+        actors: Any = (),
+        places: Any = (),
+        outlets: Any = (),
+        author: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        opinion: bool | None = None,
+        language: str | None = None,
+        limit: int = 50,
+    ) -> Query:
+        q = cls(
+            text=_clean(text),
+            actors=[_clean(a) for a in actors],
+            places=[_clean(p) for p in places],
+            outlets=[_clean(o) for o in outlets],
+            author=_clean(author) or None,
+            since=parse_when(since),
+            until=parse_when(until, end_of_day=True),
+            opinion=opinion or None,
+            language=(language or None),
+            limit=limit,
+        )
         if q.since and q.until and q.since > q.until:
             raise QueryError("--since is after --until")
         return q
@@ -112,9 +151,13 @@ class Query:
 
 def _entity_filter(name: str, kind: str) -> ColumnElement[bool]:
     folded = name.strip().casefold()
-    by_alias = exists().where(WatchAlias.entity_id == WatchEntity.id, func.lower(WatchAlias.text) == folded)
+    by_alias = exists().where(
+        WatchAlias.entity_id == WatchEntity.id, func.lower(WatchAlias.text) == folded
+    )
     return exists().where(
-        Mention.article_id == Article.id, Mention.entity_id == WatchEntity.id, WatchEntity.kind == kind,
+        Mention.article_id == Article.id,
+        Mention.entity_id == WatchEntity.id,
+        WatchEntity.kind == kind,
         or_(func.lower(WatchEntity.name) == folded, by_alias),
     )
 
@@ -130,7 +173,9 @@ def run_search(engine: Engine, q: Query) -> list[dict[str, Any]]:
             if not match:
                 return []
             fts = (
-                text("SELECT rowid AS id, bm25(articles_fts, 10.0, 3.0, 1.0) AS rank FROM articles_fts WHERE articles_fts MATCH :match")
+                text(
+                    "SELECT rowid AS id, bm25(articles_fts, 10.0, 3.0, 1.0) AS rank FROM articles_fts WHERE articles_fts MATCH :match"
+                )
                 .bindparams(match=match)
                 .columns(id=Integer, rank=Float)
                 .subquery("fts")
@@ -139,20 +184,32 @@ def run_search(engine: Engine, q: Query) -> list[dict[str, Any]]:
             order.append(fts.c.rank.asc())
         else:
             tsq = func.websearch_to_tsquery(literal_column("'simple'::regconfig"), q.text)
-            doc = literal_column(PG_DOCUMENT)
+            doc: ColumnElement[Any] = literal_column(PG_DOCUMENT)
             stmt = stmt.where(doc.op("@@")(tsq))
             order.append(func.ts_rank(doc, tsq).desc())
     conds: list[ColumnElement[bool]] = []
     conds += [_entity_filter(a, "actor") for a in q.actors]
     conds += [_entity_filter(p, "place") for p in q.places]
     if q.outlets:
-        conds.append(exists().where(Appearance.article_id == Article.id, Appearance.outlet_id == Outlet.id, Outlet.slug.in_(q.outlets)))
+        conds.append(
+            exists().where(
+                Appearance.article_id == Article.id,
+                Appearance.outlet_id == Outlet.id,
+                Outlet.slug.in_(q.outlets),
+            )
+        )
     if q.author:
         key = author_key(q.author)
-        conds.append(exists().where(
-            ArticleAuthor.article_id == Article.id, ArticleAuthor.author_id == Author.id,
-            or_(Author.key == key, Author.key.like("%" + key.replace("%", "").replace("_", "") + "%")),
-        ))
+        conds.append(
+            exists().where(
+                ArticleAuthor.article_id == Article.id,
+                ArticleAuthor.author_id == Author.id,
+                or_(
+                    Author.key == key,
+                    Author.key.like("%" + key.replace("%", "").replace("_", "") + "%"),
+                ),
+            )
+        )
     if q.since:
         conds.append(when >= q.since)
     if q.until:
@@ -176,36 +233,49 @@ def describe(session: Any, ids: list[int]) -> list[dict[str, Any]]:
     arts = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
     authors: dict[int, list[str]] = defaultdict(list)
     for art_id, name in session.execute(
-        select(ArticleAuthor.article_id, Author.name).join(Author).where(ArticleAuthor.article_id.in_(ids)).order_by(ArticleAuthor.article_id, ArticleAuthor.position)
+        select(ArticleAuthor.article_id, Author.name)
+        .join(Author)
+        .where(ArticleAuthor.article_id.in_(ids))
+        .order_by(ArticleAuthor.article_id, ArticleAuthor.position)
     ):
         authors[art_id].append(name)
     entities: dict[int, list[str]] = defaultdict(list)
     for art_id, name in session.execute(
-        select(Mention.article_id, WatchEntity.name).join(WatchEntity).where(Mention.article_id.in_(ids)).order_by(Mention.article_id, Mention.count.desc(), WatchEntity.name)
+        select(Mention.article_id, WatchEntity.name)
+        .join(WatchEntity)
+        .where(Mention.article_id.in_(ids))
+        .order_by(Mention.article_id, Mention.count.desc(), WatchEntity.name)
     ):
         entities[art_id].append(name)
     apps: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
     for app_id, art_id, slug, url in session.execute(
-        select(Appearance.id, Appearance.article_id, Outlet.slug, Appearance.url).join(Outlet).where(Appearance.article_id.in_(ids)).order_by(Appearance.first_seen, Appearance.id)
+        select(Appearance.id, Appearance.article_id, Outlet.slug, Appearance.url)
+        .join(Outlet)
+        .where(Appearance.article_id.in_(ids))
+        .order_by(Appearance.first_seen, Appearance.id)
     ):
         apps[art_id].append((app_id, slug, url))
     rows = []
     for i in ids:
         a = arts[i]
         own = apps[i]
-        original = next((x for x in own if x[0] == a.original_appearance_id), own[0] if own else (0, "", ""))
-        rows.append({
-            "id": a.id,
-            "url": original[2],
-            "title": a.title,
-            "outlet": original[1],
-            "authors": authors[i],
-            "published_at": a.published_at.isoformat() if a.published_at else None,
-            "is_opinion": a.is_opinion,
-            "language": a.language,
-            "entities": entities[i],
-            "appearances": [{"outlet": slug, "url": url} for _, slug, url in own],
-        })
+        original = next(
+            (x for x in own if x[0] == a.original_appearance_id), own[0] if own else (0, "", "")
+        )
+        rows.append(
+            {
+                "id": a.id,
+                "url": original[2],
+                "title": a.title,
+                "outlet": original[1],
+                "authors": authors[i],
+                "published_at": a.published_at.isoformat() if a.published_at else None,
+                "is_opinion": a.is_opinion,
+                "language": a.language,
+                "entities": entities[i],
+                "appearances": [{"outlet": slug, "url": url} for _, slug, url in own],
+            }
+        )
     return rows
 
 
@@ -220,17 +290,35 @@ def render(rows: list[dict[str, Any]], fmt: str, console: Console) -> None:
         w = csv.writer(buf)
         w.writerow(CSV_COLUMNS)
         for r in rows:
-            w.writerow([r["id"], r["published_at"] or "", r["outlet"], r["title"], "; ".join(r["authors"]),
-                        "; ".join(r["entities"]), int(r["is_opinion"]), r["language"], r["url"],
-                        " ".join(f"{a['outlet']}:{a['url']}" for a in r["appearances"])])
+            w.writerow(
+                [
+                    r["id"],
+                    r["published_at"] or "",
+                    r["outlet"],
+                    r["title"],
+                    "; ".join(r["authors"]),
+                    "; ".join(r["entities"]),
+                    int(r["is_opinion"]),
+                    r["language"],
+                    r["url"],
+                    " ".join(f"{a['outlet']}:{a['url']}" for a in r["appearances"]),
+                ]
+            )
         print(buf.getvalue(), end="")
     else:
-        table = Table("id", "date", "outlet", "title", "authors", "entities", "also", show_lines=False)
+        table = Table(
+            "id", "date", "outlet", "title", "authors", "entities", "also", show_lines=False
+        )
         for r in rows:
-            table.add_row(str(r["id"]), (r["published_at"] or "")[:10], r["outlet"],
-                          r["title"] + (" [op-ed]" if r["is_opinion"] else ""), ", ".join(r["authors"]),
-                          ", ".join(r["entities"][:4]) + ("…" if len(r["entities"]) > 4 else ""),
-                          str(len(r["appearances"]) - 1) if len(r["appearances"]) > 1 else "")
+            table.add_row(
+                str(r["id"]),
+                (r["published_at"] or "")[:10],
+                r["outlet"],
+                r["title"] + (" [op-ed]" if r["is_opinion"] else ""),
+                ", ".join(r["authors"]),
+                ", ".join(r["entities"][:4]) + ("…" if len(r["entities"]) > 4 else ""),
+                str(len(r["appearances"]) - 1) if len(r["appearances"]) > 1 else "",
+            )
         console.print(table)
         console.print(f"{len(rows)} article(s)", style="dim")
 
@@ -247,34 +335,72 @@ def article_detail(engine: Engine, article_id: int) -> dict[str, Any] | None:
         row["opinion_reason"] = art.opinion_reason
         row["text"] = art.text
         row["appearances"] = [
-            {"outlet": slug, "url": url, "first_seen": fs, "published_at": pub, "is_original": app_id == art.original_appearance_id}
+            {
+                "outlet": slug,
+                "url": url,
+                "first_seen": fs,
+                "published_at": pub,
+                "is_original": app_id == art.original_appearance_id,
+            }
             for app_id, slug, url, fs, pub in s.execute(
-                select(Appearance.id, Outlet.slug, Appearance.url, Appearance.first_seen, Appearance.published_at)
-                .join(Outlet).where(Appearance.article_id == article_id).order_by(Appearance.first_seen)
+                select(
+                    Appearance.id,
+                    Outlet.slug,
+                    Appearance.url,
+                    Appearance.first_seen,
+                    Appearance.published_at,
+                )
+                .join(Outlet)
+                .where(Appearance.article_id == article_id)
+                .order_by(Appearance.first_seen)
             )
         ]
         row["mentions"] = [
             {"entity": name, "kind": kind, "count": count, "in_title": in_title, "snippet": snip}
             for name, kind, count, in_title, snip in s.execute(
-                select(WatchEntity.name, WatchEntity.kind, Mention.count, Mention.in_title, Mention.snippet)
-                .join(WatchEntity).where(Mention.article_id == article_id).order_by(Mention.count.desc())
+                select(
+                    WatchEntity.name,
+                    WatchEntity.kind,
+                    Mention.count,
+                    Mention.in_title,
+                    Mention.snippet,
+                )
+                .join(WatchEntity)
+                .where(Mention.article_id == article_id)
+                .order_by(Mention.count.desc())
             )
         ]
         return row
 
 
 def render_detail(d: dict[str, Any], console: Console) -> None:
-    console.print(f"[bold]{d['title']}[/]" + ("  [reverse] OPINION [/]" if d["is_opinion"] else ""), highlight=False)
-    console.print(f"#{d['id']} · {', '.join(d['authors']) or 'no author'} · published {d['published_at'] or '?'} · {d['language']}", highlight=False)
+    console.print(
+        f"[bold]{d['title']}[/]" + ("  [reverse] OPINION [/]" if d["is_opinion"] else ""),
+        highlight=False,
+    )
+    console.print(
+        f"#{d['id']} · {', '.join(d['authors']) or 'no author'} · published {d['published_at'] or '?'} · {d['language']}",
+        highlight=False,
+    )
     if d["opinion_reason"]:
         console.print(f"op-ed because: {d['opinion_reason']}", style="dim")
     t = Table("outlet", "url", "first seen", "original", title="appearances")
     for a in d["appearances"]:
-        t.add_row(a["outlet"], a["url"], f"{a['first_seen']:%Y-%m-%d %H:%M}", "yes" if a["is_original"] else "")
+        t.add_row(
+            a["outlet"],
+            a["url"],
+            f"{a['first_seen']:%Y-%m-%d %H:%M}",
+            "yes" if a["is_original"] else "",
+        )
     console.print(t)
     if d["mentions"]:
         m = Table("entity", "kind", "count", "snippet", title="mentions")
         for x in d["mentions"]:
-            m.add_row(x["entity"], x["kind"], str(x["count"]) + (" +title" if x["in_title"] else ""), x["snippet"].replace("⟦", "[").replace("⟧", "]"))
+            m.add_row(
+                x["entity"],
+                x["kind"],
+                str(x["count"]) + (" +title" if x["in_title"] else ""),
+                x["snippet"].replace("⟦", "[").replace("⟧", "]"),
+            )
         console.print(m)
     console.print(d["text"], highlight=False)

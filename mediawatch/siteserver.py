@@ -9,6 +9,7 @@ Per-file overrides live in ``ROOT/_headers.json``: ``{"/path": {"content_type": 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import mimetypes
@@ -25,14 +26,18 @@ TEXT_TYPES = (".html", ".xml", ".txt", ".json", ".rss", ".atom", "")
 
 
 class SiteServer:
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0, slow_seconds: float = 5.0) -> None:
+    def __init__(
+        self, root: Path, host: str = "127.0.0.1", port: int = 0, slow_seconds: float = 5.0
+    ) -> None:
         self.root = Path(root)
         self.slow_seconds = slow_seconds
         self.counts: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
         self.lock = threading.Lock()
         overrides = self.root / "_headers.json"
-        self.overrides: dict[str, dict[str, Any]] = json.loads(overrides.read_text()) if overrides.exists() else {}
+        self.overrides: dict[str, dict[str, Any]] = (
+            json.loads(overrides.read_text()) if overrides.exists() else {}
+        )
         self.httpd = ThreadingHTTPServer((host, port), self._handler())
         self.httpd.daemon_threads = True
         self.thread: threading.Thread | None = None
@@ -87,17 +92,17 @@ class SiteServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+            def _send(
+                self, status: int, body: bytes = b"", headers: dict[str, str] | None = None
+            ) -> None:
                 self.send_response(status)
                 for k, v in (headers or {}).items():
                     self.send_header(k, v)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if self.command != "HEAD":
-                    try:
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                         self.wfile.write(body)
-                    except (BrokenPipeError, ConnectionResetError):
-                        pass
 
             def do_HEAD(self) -> None:
                 self.do_GET()
@@ -111,7 +116,11 @@ class SiteServer:
                     return self._fault(parts.path.removeprefix("/faults/"))
                 target = server._resolve(parts.path, parts.query)
                 if target is None:
-                    return self._send(404, b"<html><head><title>404 Not Found</title></head><body>Not found</body></html>", {"Content-Type": "text/html"})
+                    return self._send(
+                        404,
+                        b"<html><head><title>404 Not Found</title></head><body>Not found</body></html>",
+                        {"Content-Type": "text/html"},
+                    )
                 body = target.read_bytes()
                 if target.suffix in TEXT_TYPES:
                     body = body.replace(b"{{BASE}}", server.base.encode())
@@ -119,7 +128,8 @@ class SiteServer:
                 ctype = over.get("content_type") or self._ctype(target)
                 etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
                 if self.headers.get("If-None-Match") == etag or (
-                    not self.headers.get("If-None-Match") and self.headers.get("If-Modified-Since") == LAST_MODIFIED
+                    not self.headers.get("If-None-Match")
+                    and self.headers.get("If-Modified-Since") == LAST_MODIFIED
                 ):
                     with server.lock:
                         server.not_modified[key] += 1
@@ -137,17 +147,25 @@ class SiteServer:
 
             def _fault(self, name: str) -> None:
                 if name == "500":
-                    return self._send(500, b"<h1>Internal error</h1>", {"Content-Type": "text/html"})
+                    return self._send(
+                        500, b"<h1>Internal error</h1>", {"Content-Type": "text/html"}
+                    )
                 if name == "gone":
                     return self._send(410, b"gone", {"Content-Type": "text/html"})
                 if name == "slow":
                     time.sleep(server.slow_seconds)
-                    return self._send(200, b"<html><body>late</body></html>", {"Content-Type": "text/html"})
+                    return self._send(
+                        200, b"<html><body>late</body></html>", {"Content-Type": "text/html"}
+                    )
                 if name in ("loop-a", "loop-b"):
                     other = "loop-b" if name == "loop-a" else "loop-a"
                     return self._send(302, b"", {"Location": f"{server.base}/faults/{other}"})
                 if name == "big":
-                    return self._send(200, b"<html><body>" + b"x" * (12 * 1024 * 1024) + b"</body></html>", {"Content-Type": "text/html"})
+                    return self._send(
+                        200,
+                        b"<html><body>" + b"x" * (12 * 1024 * 1024) + b"</body></html>",
+                        {"Content-Type": "text/html"},
+                    )
                 return self._send(404, b"", {"Content-Type": "text/html"})
 
         return Handler

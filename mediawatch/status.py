@@ -32,7 +32,11 @@ def outlet_slugs(engine: Engine) -> list[str]:
 
 
 def _last_runs(session: Any) -> dict[int, CrawlRun]:
-    latest = select(CrawlRun.outlet_id, func.max(CrawlRun.id).label("id")).group_by(CrawlRun.outlet_id).subquery()
+    latest = (
+        select(CrawlRun.outlet_id, func.max(CrawlRun.id).label("id"))
+        .group_by(CrawlRun.outlet_id)
+        .subquery()
+    )
     runs = session.scalars(select(CrawlRun).join(latest, CrawlRun.id == latest.c.id))
     return {r.outlet_id: r for r in runs}
 
@@ -40,7 +44,9 @@ def _last_runs(session: Any) -> dict[int, CrawlRun]:
 def outlet_rows(engine: Engine) -> list[dict[str, Any]]:
     with read_session(engine) as s:
         counts = dict(
-            s.execute(select(Appearance.outlet_id, func.count()).group_by(Appearance.outlet_id)).all()
+            s.execute(
+                select(Appearance.outlet_id, func.count()).group_by(Appearance.outlet_id)
+            ).all()
         )
         last = _last_runs(s)
         rows = []
@@ -48,9 +54,15 @@ def outlet_rows(engine: Engine) -> list[dict[str, Any]]:
             run = last.get(o.id)
             rows.append(
                 {
-                    "slug": o.slug, "name": o.name, "url": o.url, "language": o.language,
-                    "enabled": o.enabled, "feeds": o.feeds, "sitemaps": o.sitemaps,
-                    "sections": o.sections, "interval_minutes": o.interval_minutes,
+                    "slug": o.slug,
+                    "name": o.name,
+                    "url": o.url,
+                    "language": o.language,
+                    "enabled": o.enabled,
+                    "feeds": o.feeds,
+                    "sitemaps": o.sitemaps,
+                    "sections": o.sections,
+                    "interval_minutes": o.interval_minutes,
                     "articles": counts.get(o.id, 0),
                     "last_crawl_status": run.status if run else None,
                     "last_crawl_at": run.started_at.isoformat(timespec="seconds") if run else None,
@@ -73,8 +85,12 @@ def _outlet_health(session: Any, now: dt.datetime) -> list[dict[str, Any]]:
     for o in session.scalars(select(Outlet).order_by(Outlet.slug)):
         base = select(func.count()).select_from(Appearance).where(Appearance.outlet_id == o.id)
         total = session.scalar(base) or 0
-        new_24h = session.scalar(base.where(Appearance.first_seen >= now - dt.timedelta(days=1))) or 0
-        new_7d = session.scalar(base.where(Appearance.first_seen >= now - dt.timedelta(days=7))) or 0
+        new_24h = (
+            session.scalar(base.where(Appearance.first_seen >= now - dt.timedelta(days=1))) or 0
+        )
+        new_7d = (
+            session.scalar(base.where(Appearance.first_seen >= now - dt.timedelta(days=7))) or 0
+        )
         joined = base.join(Article, Article.id == Appearance.article_id)
         no_author = session.scalar(joined.where(~has_author)) or 0
         no_date = session.scalar(joined.where(Article.published_at.is_(None))) or 0
@@ -90,9 +106,14 @@ def _outlet_health(session: Any, now: dt.datetime) -> list[dict[str, Any]]:
                 "missing_date": round(no_date / total, 3) if total else None,
                 "last_ok_crawl": ok_runs.get(o.id),
                 "last_run": {
-                    "status": run.status, "started_at": run.started_at, "pages": run.pages,
-                    "new": run.new, "errors": sum(run.errors.values()) if run.errors else 0,
-                } if run else None,
+                    "status": run.status,
+                    "started_at": run.started_at,
+                    "pages": run.pages,
+                    "new": run.new,
+                    "errors": sum(run.errors.values()) if run.errors else 0,
+                }
+                if run
+                else None,
                 "next_crawl": _next_crawl(o, run, now),
             }
         )
@@ -111,10 +132,16 @@ def _jobs(session: Any, settings: Settings, now: dt.datetime) -> list[dict[str, 
     from apscheduler.triggers.cron import CronTrigger
 
     latest = select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
-    runs = {r.job: r for r in session.scalars(select(JobRun).join(latest, JobRun.id == latest.c.id))}
+    runs = {
+        r.job: r for r in session.scalars(select(JobRun).join(latest, JobRun.id == latest.c.id))
+    }
     jobs = []
     flag_run = runs.get("flag")
-    flag_next = now if flag_run is None else max(now, flag_run.started_at + dt.timedelta(minutes=settings.flag.interval_minutes))
+    flag_next = (
+        now
+        if flag_run is None
+        else max(now, flag_run.started_at + dt.timedelta(minutes=settings.flag.interval_minutes))
+    )
     jobs.append(_job_row("flag", flag_run, flag_next))
     for sub in settings.subscribers:
         if not sub.enabled:
@@ -146,13 +173,39 @@ def collect_status(engine: Engine, settings: Settings) -> dict[str, Any]:
         counts = {
             t.name: s.scalar(select(func.count()).select_from(t)) or 0
             for t in Base.metadata.sorted_tables
-            if t.name in {"articles", "appearances", "urls", "authors", "mentions", "watch_entities",
-                          "subscribers", "deliveries", "crawl_runs", "job_runs", "outlets"}
+            if t.name
+            in {
+                "articles",
+                "appearances",
+                "urls",
+                "authors",
+                "mentions",
+                "watch_entities",
+                "subscribers",
+                "deliveries",
+                "crawl_runs",
+                "job_runs",
+                "outlets",
+            }
         }
-        counts["articles_unflagged"] = s.scalar(select(func.count()).select_from(Article).where(Article.flagged_at.is_(None))) or 0
-        counts["organisation_authors"] = s.scalar(select(func.count()).select_from(Author).where(Author.is_organization)) or 0
-        counts["articles_with_mentions"] = s.scalar(select(func.count(func.distinct(Mention.article_id)))) or 0
-        counts["deliveries_24h"] = s.scalar(select(func.count()).select_from(Delivery).where(and_(Delivery.sent_at >= now - dt.timedelta(days=1)))) or 0
+        counts["articles_unflagged"] = (
+            s.scalar(select(func.count()).select_from(Article).where(Article.flagged_at.is_(None)))
+            or 0
+        )
+        counts["organisation_authors"] = (
+            s.scalar(select(func.count()).select_from(Author).where(Author.is_organization)) or 0
+        )
+        counts["articles_with_mentions"] = (
+            s.scalar(select(func.count(func.distinct(Mention.article_id)))) or 0
+        )
+        counts["deliveries_24h"] = (
+            s.scalar(
+                select(func.count())
+                .select_from(Delivery)
+                .where(and_(Delivery.sent_at >= now - dt.timedelta(days=1)))
+            )
+            or 0
+        )
         return {
             "database": engine.url.render_as_string(hide_password=True),
             "now": now,
@@ -178,19 +231,42 @@ def render_status(data: dict[str, Any], console: Console) -> None:
     for k, v in data["counts"].items():
         counts.add_row(k, str(v))
     console.print(counts)
-    outlets = Table("outlet", "last run", "pages", "errors", "last ok", "new 24h", "new 7d",
-                    "no author", "no date", "next crawl", title="outlets")
+    outlets = Table(
+        "outlet",
+        "last run",
+        "pages",
+        "errors",
+        "last ok",
+        "new 24h",
+        "new 7d",
+        "no author",
+        "no date",
+        "next crawl",
+        title="outlets",
+    )
     for o in data["outlets"]:
         run = o["last_run"] or {}
         outlets.add_row(
-            o["slug"] + ("" if o["enabled"] else " (disabled)"), _fmt(run.get("status")),
-            _fmt(run.get("pages")), _fmt(run.get("errors")), _fmt(o["last_ok_crawl"]),
-            str(o["new_24h"]), str(o["new_7d"]), _fmt(o["missing_author"]),
-            _fmt(o["missing_date"]), _fmt(o["next_crawl"]),
+            o["slug"] + ("" if o["enabled"] else " (disabled)"),
+            _fmt(run.get("status")),
+            _fmt(run.get("pages")),
+            _fmt(run.get("errors")),
+            _fmt(o["last_ok_crawl"]),
+            str(o["new_24h"]),
+            str(o["new_7d"]),
+            _fmt(o["missing_author"]),
+            _fmt(o["missing_date"]),
+            _fmt(o["next_crawl"]),
         )
     console.print(outlets)
     jobs = Table("job", "last result", "last start", "counts", "next run", title="jobs")
     for j in data["jobs"]:
         counts_s = ", ".join(f"{k}={v}" for k, v in j["last_counts"].items())
-        jobs.add_row(j["job"], _fmt(j["last_status"]), _fmt(j["last_started_at"]), counts_s or "-", _fmt(j["next_run"]))
+        jobs.add_row(
+            j["job"],
+            _fmt(j["last_status"]),
+            _fmt(j["last_started_at"]),
+            counts_s or "-",
+            _fmt(j["next_run"]),
+        )
     console.print(jobs)

@@ -124,7 +124,9 @@ def upsert_entity(
 ) -> str:
     row = session.scalar(select(WatchEntity).where(WatchEntity.name == name))
     if row is None:
-        row = WatchEntity(name=name, kind=kind, wikidata_id=wikidata, notes=notes, from_config=from_config)
+        row = WatchEntity(
+            name=name, kind=kind, wikidata_id=wikidata, notes=notes, from_config=from_config
+        )
         session.add(row)
         set_aliases(row, specs)
         return "watch entities added"
@@ -160,12 +162,14 @@ def _sync_subscriber(session: Session, cfg: SubscriberConfig, entity_ids: dict[s
         result = "subscribers added"
     elif _apply(row, values):
         result = "subscribers updated"
-    wanted = {(entity_ids[e.casefold()], cfg.opinion_only) for e in cfg.entities} or {
-        (None, cfg.opinion_only)
-    }
+    wanted: set[tuple[int | None, bool]] = {
+        (entity_ids[e.casefold()], cfg.opinion_only) for e in cfg.entities
+    } or {(None, cfg.opinion_only)}
     have = {(s.entity_id, s.opinion_only): s for s in row.subscriptions}
     if set(have) != wanted:
-        row.subscriptions[:] = [have.get(k) or Subscription(entity_id=k[0], opinion_only=k[1]) for k in wanted]
+        row.subscriptions[:] = [
+            have.get(k) or Subscription(entity_id=k[0], opinion_only=k[1]) for k in wanted
+        ]
         result = result or "subscribers updated"
     return result
 
@@ -186,26 +190,34 @@ def sync_config(engine: Engine, settings: Settings) -> SyncReport:
 
         for w in settings.watch:
             r = upsert_entity(
-                session, w.name, w.kind, alias_specs(w), wikidata=w.wikidata, notes=w.notes, from_config=True
+                session,
+                w.name,
+                w.kind,
+                alias_specs(w),
+                wikidata=w.wikidata,
+                notes=w.notes,
+                from_config=True,
             )
             if r:
                 report.add(r)
         session.flush()
         names = {w.name for w in settings.watch}
-        for ent in session.scalars(select(WatchEntity).where(WatchEntity.from_config, WatchEntity.enabled)):
+        for ent in session.scalars(
+            select(WatchEntity).where(WatchEntity.from_config, WatchEntity.enabled)
+        ):
             if ent.name not in names:
                 ent.enabled = False
                 ent.updated_at = utcnow()
                 report.add("watch entities disabled")
 
-        entity_ids = {
-            e.name.casefold(): e.id for e in session.scalars(select(WatchEntity)).all()
-        }
+        entity_ids = {e.name.casefold(): e.id for e in session.scalars(select(WatchEntity)).all()}
         for s in settings.subscribers:
             if r := _sync_subscriber(session, s, entity_ids):
                 report.add(r)
         emails = {s.email for s in settings.subscribers}
-        for sub in session.scalars(select(Subscriber).where(Subscriber.from_config, Subscriber.enabled)):
+        for sub in session.scalars(
+            select(Subscriber).where(Subscriber.from_config, Subscriber.enabled)
+        ):
             if sub.email not in emails:
                 sub.enabled = False
                 report.add("subscribers disabled")

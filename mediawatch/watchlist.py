@@ -52,16 +52,20 @@ def parse_csv(path: Path) -> list[WatchConfig]:
         if None in row:
             raise WatchlistImportError(f"{path}, line {line}: more cells than columns")
         try:
-            cfg = WatchConfig(
-                name=row.get("name") or "",
-                kind=(row.get("kind") or "").strip(),  # type: ignore[arg-type]
-                aliases=_split(row.get("aliases")),
-                case_sensitive=_split(row.get("case_sensitive")),
-                wikidata=(row.get("wikidata") or "").strip(),
-                notes=row.get("notes") or "",
+            cfg = WatchConfig.model_validate(
+                {
+                    "name": row.get("name") or "",
+                    "kind": (row.get("kind") or "").strip(),
+                    "aliases": _split(row.get("aliases")),
+                    "case_sensitive": _split(row.get("case_sensitive")),
+                    "wikidata": (row.get("wikidata") or "").strip(),
+                    "notes": row.get("notes") or "",
+                }
             )
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+            )
             raise WatchlistImportError(f"{path}, line {line}: {problems}") from None
         if cfg.name.casefold() in seen:
             raise WatchlistImportError(f"{path}, line {line}: {cfg.name!r} appears twice")
@@ -77,8 +81,14 @@ def import_csv(engine: Engine, path: Path) -> SyncReport:
         report = SyncReport()
         for cfg in entries:
             result = upsert_entity(
-                session, cfg.name, cfg.kind, alias_specs(cfg), wikidata=cfg.wikidata,
-                notes=cfg.notes, from_config=False, replace_aliases=False,
+                session,
+                cfg.name,
+                cfg.kind,
+                alias_specs(cfg),
+                wikidata=cfg.wikidata,
+                notes=cfg.notes,
+                from_config=False,
+                replace_aliases=False,
             )
             if result:
                 report.add(result)
@@ -90,10 +100,14 @@ def import_csv(engine: Engine, path: Path) -> SyncReport:
 def entity_rows(engine: Engine) -> list[dict[str, Any]]:
     with read_session(engine) as session:
         counts = dict(
-            session.execute(select(Mention.entity_id, func.count()).group_by(Mention.entity_id)).all()
+            session.execute(
+                select(Mention.entity_id, func.count()).group_by(Mention.entity_id)
+            ).all()
         )
         entities = session.scalars(
-            select(WatchEntity).options(selectinload(WatchEntity.aliases)).order_by(WatchEntity.name)
+            select(WatchEntity)
+            .options(selectinload(WatchEntity.aliases))
+            .order_by(WatchEntity.name)
         ).all()
         return [
             {

@@ -8,5 +8,7 @@ from typing import Any
 UNMODELLED_PREFIXES = ("articles_fts", "v_")
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
     return not (reflected and name and name.startswith(UNMODELLED_PREFIXES))

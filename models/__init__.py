@@ -1,7 +1,14 @@
 """SQLAlchemy 2 models and the engine/session factory."""
 
 from models.base import Base, UTCDateTime, utcnow
-from models.engine import in_transaction, insert_ignore, make_engine, read_session, session_factory, writer
+from models.engine import (
+    in_transaction,
+    insert_ignore,
+    make_engine,
+    read_session,
+    session_factory,
+    writer,
+)
 from models.tables import (
     Appearance,
     Article,

@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,9 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def insert_ignore(session: Session, model: Any, values: dict[str, Any], conflict: list[str]) -> None:
+def insert_ignore(
+    session: Session, model: Any, values: dict[str, Any], conflict: list[str]
+) -> None:
     """INSERT … ON CONFLICT DO NOTHING on either dialect: races are decided by the constraint."""
     dialect = session.get_bind().dialect.name
     ins: Any = postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)

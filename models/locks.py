@@ -17,7 +17,9 @@ def acquire(engine: Engine, name: str, holder: str, ttl: dt.timedelta) -> bool:
 
     def work(session: Session) -> bool:
         now = utcnow()
-        insert_ignore(session, Lock, {"name": name, "holder": holder, "expires_at": now + ttl}, ["name"])
+        insert_ignore(
+            session, Lock, {"name": name, "holder": holder, "expires_at": now + ttl}, ["name"]
+        )
         session.execute(
             update(Lock)
             .where(Lock.name == name, (Lock.holder == holder) | (Lock.expires_at < now))
@@ -30,7 +32,9 @@ def acquire(engine: Engine, name: str, holder: str, ttl: dt.timedelta) -> bool:
 
 def release(engine: Engine, name: str, holder: str) -> None:
     in_transaction(
-        engine, lambda s: s.execute(delete(Lock).where(Lock.name == name, Lock.holder == holder)), what=f"unlock {name}"
+        engine,
+        lambda s: s.execute(delete(Lock).where(Lock.name == name, Lock.holder == holder)),
+        what=f"unlock {name}",
     )
 
 

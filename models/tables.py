@@ -102,7 +102,9 @@ class Appearance(Base):
     __tablename__ = "appearances"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
     outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
     url: Mapped[str] = mapped_column(Text, unique=True)
     title: Mapped[str] = mapped_column(Text, default="")
@@ -243,7 +245,9 @@ class Subscription(Base):
     subscriber_id: Mapped[int] = mapped_column(
         ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
     )
-    entity_id: Mapped[int | None] = mapped_column(ForeignKey("watch_entities.id", ondelete="CASCADE"))
+    entity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("watch_entities.id", ondelete="CASCADE")
+    )
     opinion_only: Mapped[bool] = mapped_column(Boolean, default=False)
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")

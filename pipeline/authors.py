@@ -19,7 +19,10 @@ BYLINE_PREFIX_RE = re.compile(
     r"|^\s*(?:author|authors|writer|columnist|автор|авторы|текст|بقلم|كتب|كتبت|الكاتب|الكاتبة|إعداد)\s*[:\-–—]?\s*",
     re.IGNORECASE,
 )
-SPLIT_RE = re.compile(r"\s*(?:,|;|/|\||&|\band\b|\bund\b|\bet\b|\by\b|\bи\b|\s+و(?=\S)|\s+و\s+|\s·\s|\s+\+\s+)\s*", re.IGNORECASE)
+SPLIT_RE = re.compile(
+    r"\s*(?:,|;|/|\||&|\band\b|\bund\b|\bet\b|\by\b|\bи\b|\s+و(?=\S)|\s+و\s+|\s·\s|\s+\+\s+)\s*",
+    re.IGNORECASE,
+)
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 HANDLE_RE = re.compile(r"(?:^|\s)@\w+")
 DATE_RE = re.compile(
@@ -29,45 +32,225 @@ DATE_RE = re.compile(
     re.IGNORECASE,
 )
 ROLE_WORDS = {
-    "correspondent", "reporter", "editor", "columnist", "contributor", "writer", "analyst",
-    "senior", "chief", "staff", "special", "foreign", "political", "diplomatic", "bureau",
-    "fellow", "professor", "director", "president", "ceo", "researcher", "journalist",
-    "corrispondente", "корреспондент", "обозреватель", "редактор", "колумнист", "مراسل", "محرر",
-    "كاتب", "محلل", "updated", "published", "posted", "photo", "photos", "video", "illustration",
+    "correspondent",
+    "reporter",
+    "editor",
+    "columnist",
+    "contributor",
+    "writer",
+    "analyst",
+    "senior",
+    "chief",
+    "staff",
+    "special",
+    "foreign",
+    "political",
+    "diplomatic",
+    "bureau",
+    "fellow",
+    "professor",
+    "director",
+    "president",
+    "ceo",
+    "researcher",
+    "journalist",
+    "corrispondente",
+    "корреспондент",
+    "обозреватель",
+    "редактор",
+    "колумнист",
+    "مراسل",
+    "محرر",
+    "كاتب",
+    "محلل",
+    "updated",
+    "published",
+    "posted",
+    "photo",
+    "photos",
+    "video",
+    "illustration",
 }
 # Bylines that are not people; they are dropped.
 NON_PERSONS = {
-    "admin", "administrator", "staff", "staff writer", "staff reporter", "editor", "editors",
-    "the editors", "editorial", "editorial board", "editorial team", "editorial staff",
-    "newsroom", "news desk", "web desk", "online desk", "desk", "team", "guest", "guest author",
-    "anonymous", "unknown", "contributor", "contributors", "wordpress", "webmaster", "root",
-    "user", "redaktion", "редакция", "редакция сайта", "التحرير", "فريق التحرير", "المحرر",
-    "هيئة التحرير", "our correspondent", "special correspondent", "correspondent", "agencies",
-    "news agencies", "wire", "wires", "press release", "home", "menu", "search", "login",
-    "subscribe", "share", "tweet", "follow", "news", "opinion", "comment", "comments", "more",
-    "read more", "latest", "about", "contact", "privacy", "sections", "world", "politics",
+    "admin",
+    "administrator",
+    "staff",
+    "staff writer",
+    "staff reporter",
+    "editor",
+    "editors",
+    "the editors",
+    "editorial",
+    "editorial board",
+    "editorial team",
+    "editorial staff",
+    "newsroom",
+    "news desk",
+    "web desk",
+    "online desk",
+    "desk",
+    "team",
+    "guest",
+    "guest author",
+    "anonymous",
+    "unknown",
+    "contributor",
+    "contributors",
+    "wordpress",
+    "webmaster",
+    "root",
+    "user",
+    "redaktion",
+    "редакция",
+    "редакция сайта",
+    "التحرير",
+    "فريق التحرير",
+    "المحرر",
+    "هيئة التحرير",
+    "our correspondent",
+    "special correspondent",
+    "correspondent",
+    "agencies",
+    "news agencies",
+    "wire",
+    "wires",
+    "press release",
+    "home",
+    "menu",
+    "search",
+    "login",
+    "subscribe",
+    "share",
+    "tweet",
+    "follow",
+    "news",
+    "opinion",
+    "comment",
+    "comments",
+    "more",
+    "read more",
+    "latest",
+    "about",
+    "contact",
+    "privacy",
+    "sections",
+    "world",
+    "politics",
 }
 # Wire services: kept, as organisation authors.
 AGENCIES = {
-    "reuters": "Reuters", "afp": "AFP", "agence france-presse": "AFP", "ap": "AP",
-    "associated press": "AP", "the associated press": "AP", "dpa": "dpa", "xinhua": "Xinhua",
-    "efe": "EFE", "ansa": "ANSA", "tass": "TASS", "ria novosti": "RIA Novosti",
-    "interfax": "Interfax", "anadolu": "Anadolu", "anadolu agency": "Anadolu", "sana": "SANA",
-    "irna": "IRNA", "bloomberg": "Bloomberg", "upi": "UPI", "kuna": "KUNA", "wam": "WAM",
-    "spa": "SPA", "qna": "QNA", "mena": "MENA", " isna": "ISNA", "fars": "Fars",
-    "тасс": "ТАСС", "риа новости": "РИА Новости", "интерфакс": "Интерфакс",
-    "رويترز": "رويترز", "أ ف ب": "أ ف ب", "ا ف ب": "أ ف ب", "فرانس برس": "فرانس برس",
-    "سانا": "سانا", "الأناضول": "الأناضول", "وكالات": "",
+    "reuters": "Reuters",
+    "afp": "AFP",
+    "agence france-presse": "AFP",
+    "ap": "AP",
+    "associated press": "AP",
+    "the associated press": "AP",
+    "dpa": "dpa",
+    "xinhua": "Xinhua",
+    "efe": "EFE",
+    "ansa": "ANSA",
+    "tass": "TASS",
+    "ria novosti": "RIA Novosti",
+    "interfax": "Interfax",
+    "anadolu": "Anadolu",
+    "anadolu agency": "Anadolu",
+    "sana": "SANA",
+    "irna": "IRNA",
+    "bloomberg": "Bloomberg",
+    "upi": "UPI",
+    "kuna": "KUNA",
+    "wam": "WAM",
+    "spa": "SPA",
+    "qna": "QNA",
+    "mena": "MENA",
+    " isna": "ISNA",
+    "fars": "Fars",
+    "тасс": "ТАСС",
+    "риа новости": "РИА Новости",
+    "интерфакс": "Интерфакс",
+    "رويترز": "رويترز",
+    "أ ف ب": "أ ف ب",
+    "ا ف ب": "أ ف ب",
+    "فرانس برس": "فرانس برس",
+    "سانا": "سانا",
+    "الأناضول": "الأناضول",
+    "وكالات": "",
 }
-NAME_PARTICLES = {"de", "da", "di", "del", "della", "van", "von", "der", "den", "la", "le", "al",
-                  "el", "bin", "ibn", "abu", "ben", "du", "dos", "das", "y", "e", "st", "st."}
-PARTICLE_PREFIX_RE = re.compile(r"^(?:al|el|ad|as|ash|at|an|ar|az|ibn|bin|abu|d|l|o)[-'’]", re.IGNORECASE)
+NAME_PARTICLES = {
+    "de",
+    "da",
+    "di",
+    "del",
+    "della",
+    "van",
+    "von",
+    "der",
+    "den",
+    "la",
+    "le",
+    "al",
+    "el",
+    "bin",
+    "ibn",
+    "abu",
+    "ben",
+    "du",
+    "dos",
+    "das",
+    "y",
+    "e",
+    "st",
+    "st.",
+}
+PARTICLE_PREFIX_RE = re.compile(
+    r"^(?:al|el|ad|as|ash|at|an|ar|az|ibn|bin|abu|d|l|o)[-'’]", re.IGNORECASE
+)
 NAV_WORDS = {
-    "home", "menu", "search", "login", "log", "subscribe", "share", "tweet", "follow", "news",
-    "opinion", "comments", "more", "latest", "about", "contact", "privacy", "sections", "world",
-    "politics", "sport", "sports", "business", "read", "next", "previous", "print", "email",
-    "facebook", "twitter", "whatsapp", "telegram", "newsletter", "podcast", "video", "videos",
-    "главная", "новости", "поиск", "меню", "الرئيسية", "أخبار", "بحث", "اتصل",
+    "home",
+    "menu",
+    "search",
+    "login",
+    "log",
+    "subscribe",
+    "share",
+    "tweet",
+    "follow",
+    "news",
+    "opinion",
+    "comments",
+    "more",
+    "latest",
+    "about",
+    "contact",
+    "privacy",
+    "sections",
+    "world",
+    "politics",
+    "sport",
+    "sports",
+    "business",
+    "read",
+    "next",
+    "previous",
+    "print",
+    "email",
+    "facebook",
+    "twitter",
+    "whatsapp",
+    "telegram",
+    "newsletter",
+    "podcast",
+    "video",
+    "videos",
+    "главная",
+    "новости",
+    "поиск",
+    "меню",
+    "الرئيسية",
+    "أخبار",
+    "بحث",
+    "اتصل",
 }
 NAME_WORD_RE = re.compile(r"^[^\W\d_][\w'’.\-]*$")
 
@@ -88,11 +271,11 @@ def nfc_spaces(text: str) -> str:
 
 
 def fix_case(name: str) -> str:
-    """'JANE ROE' → 'Jane Roe'; 'jane roe' → 'Jane Roe'; mixed case is kept ('McAllister')."""
-    letters = [c for c in name if c.isalpha()]
-    if letters and (all(c.isupper() for c in letters if c.isupper() or c.islower()) or all(c.islower() for c in letters if c.isupper() or c.islower())):
-        if any(c.isupper() or c.islower() for c in letters):
-            return " ".join(_title_word(w) for w in name.split(" "))
+    """'JANE ROE' → 'Jane Roe'; 'jane roe' → 'Jane Roe'; mixed case is kept ('McAllister').
+    Scripts without case (Arabic) pass through."""
+    cased = [c for c in name if c.isupper() or c.islower()]
+    if cased and (all(c.isupper() for c in cased) or all(c.islower() for c in cased)):
+        return " ".join(_title_word(w) for w in name.split(" "))
     return name
 
 
@@ -104,19 +287,73 @@ def _title_word(word: str) -> str:
 
 
 # Cyrillic → Latin, then a phonetic skeleton, so "Мария Дубовикова" and "Maria Dubovikova" meet.
-_CYR = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-                ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "i", "k", "l", "m", "n", "o",
-                 "p", "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e",
-                 "yu", "ya"], strict=True))
-_SKELETON = [("shch", "sc"), ("kh", "h"), ("ts", "c"), ("tz", "c"), ("ch", "c"), ("sh", "s"), ("zh", "j"),
-             ("ph", "f"), ("w", "v"), ("y", "i"), ("j", "i"), ("x", "ks"), ("q", "k")]
+_CYR = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "e",
+            "zh",
+            "z",
+            "i",
+            "i",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "kh",
+            "ts",
+            "ch",
+            "sh",
+            "shch",
+            "",
+            "y",
+            "",
+            "e",
+            "yu",
+            "ya",
+        ],
+        strict=True,
+    )
+)
+_SKELETON = [
+    ("shch", "sc"),
+    ("kh", "h"),
+    ("ts", "c"),
+    ("tz", "c"),
+    ("ch", "c"),
+    ("sh", "s"),
+    ("zh", "j"),
+    ("ph", "f"),
+    ("w", "v"),
+    ("y", "i"),
+    ("j", "i"),
+    ("x", "ks"),
+    ("q", "k"),
+]
 
 
 def author_key(name: str) -> str:
     """A key equal for spellings of one person's name: case, diacritics, punctuation, word order
     of initials aside, and Cyrillic/Latin transliteration."""
     text = unicodedata.normalize("NFKD", name.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c) or unicodedata.name(c, "").startswith("ARABIC"))
+    text = "".join(
+        c
+        for c in text
+        if not unicodedata.combining(c) or unicodedata.name(c, "").startswith("ARABIC")
+    )
     text = "".join(_CYR.get(c, c) for c in text)
     if not re.search(r"[\u0600-\u06ff]", text):
         for a, b in _SKELETON:
@@ -146,7 +383,11 @@ def clean_author(raw: str, *, site_names: Iterable[str] = ()) -> AuthorName | No
     """One candidate name → a clean :class:`AuthorName`, or None if it is not an author."""
     name = _strip_noise(raw)
     # "Jane Roe, Senior Correspondent" / "Jane Roe - Moscow": the name is the first part.
-    name = re.split(r"\s+[\-–—|]\s+|,\s*(?=[^\W\d_]*\s*(?:\w+\s+){0,3}\w*(?:" + "|".join(ROLE_WORDS) + r"))", name, maxsplit=1)[0]
+    name = re.split(
+        r"\s+[\-–—|]\s+|,\s*(?=[^\W\d_]*\s*(?:\w+\s+){0,3}\w*(?:" + "|".join(ROLE_WORDS) + r"))",
+        name,
+        maxsplit=1,
+    )[0]
     name = name.strip(" ,.;:")
     if not name:
         return None
@@ -168,10 +409,52 @@ def _site_core(site: str) -> str:
 
 
 FUNCTION_WORDS = {
-    "the", "of", "to", "in", "for", "on", "with", "at", "is", "are", "was", "were", "a", "an",
-    "our", "your", "this", "that", "new", "how", "why", "what", "as", "after", "over", "says",
-    "в", "на", "о", "об", "с", "со", "по", "к", "из", "для", "не", "как",
-    "في", "من", "على", "إلى", "عن", "مع", "هذا", "هذه",
+    "the",
+    "of",
+    "to",
+    "in",
+    "for",
+    "on",
+    "with",
+    "at",
+    "is",
+    "are",
+    "was",
+    "were",
+    "a",
+    "an",
+    "our",
+    "your",
+    "this",
+    "that",
+    "new",
+    "how",
+    "why",
+    "what",
+    "as",
+    "after",
+    "over",
+    "says",
+    "в",
+    "на",
+    "о",
+    "об",
+    "с",
+    "со",
+    "по",
+    "к",
+    "из",
+    "для",
+    "не",
+    "как",
+    "في",
+    "من",
+    "على",
+    "إلى",
+    "عن",
+    "مع",
+    "هذا",
+    "هذه",
 }
 
 
@@ -180,7 +463,7 @@ def looks_like_person(name: str) -> bool:
     words = name.split()
     if not 1 <= len(words) <= 5 or len(name) > 60:
         return False
-    if any(ch.isdigit() for ch in name) or any(ch in name for ch in "<>{}[]=#@/\\|?!«»\"“”:"):
+    if any(ch.isdigit() for ch in name) or any(ch in name for ch in '<>{}[]=#@/\\|?!«»"“”:'):
         return False
     folded = [w.casefold().strip(".") for w in words]
     if any(w in ROLE_WORDS or w in FUNCTION_WORDS or w in NAV_WORDS for w in folded):

@@ -18,15 +18,21 @@ BYLINE_XPATH = (
     " or contains(@class, 'posted-by') or contains(@class, 'author-link') or contains(@class, 'meta-author')]"
 )
 # Places where author-looking markup is somebody else's (teasers, comments, widgets).
-FOREIGN_ANCESTORS = re.compile(r"related|comment|sidebar|widget|recommend|more-stories|teaser|footer|nav|menu|popular", re.I)
-BYLINE_LINE_RE = re.compile(r"^\s*(?:by|written by|автор|текст|بقلم|كتب|كتبت)\s*[:\-–—]?\s+\S", re.IGNORECASE)
+FOREIGN_ANCESTORS = re.compile(
+    r"related|comment|sidebar|widget|recommend|more-stories|teaser|footer|nav|menu|popular", re.I
+)
+BYLINE_LINE_RE = re.compile(
+    r"^\s*(?:by|written by|автор|текст|بقلم|كتب|كتبت)\s*[:\-–—]?\s+\S", re.IGNORECASE
+)
 BIO_RE = re.compile(
     r"^(?P<name>[^\W\d_][\w'’.\-]*(?:\s+[\w'’.\-]+){1,4}?)\s+"
     r"(?:is|was|has been|serves as|teaches|writes|is currently)\s+(?:a|an|the|currently|senior|president|director|"
     r"professor|editor|founder|chief|head|executive|co-founder|former|lecturer|visiting|research|associate)\b",
 )
 BIO_RE_RU = re.compile(r"^(?P<name>[А-ЯЁ][а-яё\-]+(?:\s+[А-ЯЁ][а-яё\-]+){1,2})\s+[—–-]\s+[а-яё]")
-BIO_RE_AR = re.compile(r"^(?P<name>(?:[\u0621-\u064a]+\s+){1,3}[\u0621-\u064a]+)\s*[،,:\-–—]?\s+(?:كاتب|كاتبة|باحث|باحثة|صحفي|صحفية|محلل|محللة|أستاذ|أستاذة|رئيس|رئيسة|مدير|مديرة)")
+BIO_RE_AR = re.compile(
+    r"^(?P<name>(?:[\u0621-\u064a]+\s+){1,3}[\u0621-\u064a]+)\s*[،,:\-–—]?\s+(?:كاتب|كاتبة|باحث|باحثة|صحفي|صحفية|محلل|محللة|أستاذ|أستاذة|رئيس|رئيسة|مدير|مديرة)"
+)
 DISCLAIMER_RE = re.compile(
     r"views? expressed .{0,80}(?:are|is) (?:solely |entirely )?(?:those of the|the author|his own|her own|their own|the writer)"
     r"|opinions? expressed .{0,60}(?:author|writer)|does not necessarily reflect|do not necessarily (?:reflect|represent)"
@@ -45,7 +51,9 @@ def _foreign(el: lhtml.HtmlElement) -> bool:
     return False
 
 
-def dom_bylines(tree: lhtml.HtmlElement, site_names: Iterable[str], selector_xpath: str | None = None) -> list[AuthorName]:
+def dom_bylines(
+    tree: lhtml.HtmlElement, site_names: Iterable[str], selector_xpath: str | None = None
+) -> list[AuthorName]:
     """Authors from byline-like elements, first match in document order wins."""
     sites = list(site_names)
     elements = tree.xpath(selector_xpath or BYLINE_XPATH)
@@ -53,7 +61,9 @@ def dom_bylines(tree: lhtml.HtmlElement, site_names: Iterable[str], selector_xpa
         if not isinstance(el, lhtml.HtmlElement) or (selector_xpath is None and _foreign(el)):
             continue
         # The innermost element carries the name; containers repeat it with dates and icons.
-        if selector_xpath is None and el.xpath(".//*[@rel='author' or @itemprop='name' or contains(@class, 'author')]"):
+        if selector_xpath is None and el.xpath(
+            ".//*[@rel='author' or @itemprop='name' or contains(@class, 'author')]"
+        ):
             continue
         text = el.text_content()
         if el.get("content") and not text.strip():
@@ -76,7 +86,11 @@ def text_bylines(lines: list[str], site_names: Iterable[str]) -> list[AuthorName
 
 def is_name_line(line: str) -> bool:
     line = line.strip()
-    return 3 < len(line) < 60 and not line.endswith((".", ":", "?", "!", "»", '"')) and looks_like_person(line)
+    return (
+        3 < len(line) < 60
+        and not line.endswith((".", ":", "?", "!", "»", '"'))
+        and looks_like_person(line)
+    )
 
 
 def lone_name_lines(lines: list[str], bio_names: set[str]) -> list[int]:

@@ -20,10 +20,25 @@ URL_DATE_RES = (
 _H = 3600
 # Abbreviations seen in datelines; dateutil knows none of them by itself.
 TZINFOS = {
-    "UTC": 0, "GMT": 0, "Z": 0, "BST": _H, "CET": _H, "CEST": 2 * _H, "EET": 2 * _H,
-    "EEST": 3 * _H, "MSK": 3 * _H, "AST": 3 * _H, "IRST": int(3.5 * _H), "EST": -5 * _H,
-    "EDT": -4 * _H, "CST": -6 * _H, "CDT": -5 * _H, "MST": -7 * _H, "MDT": -6 * _H,
-    "PST": -8 * _H, "PDT": -7 * _H,
+    "UTC": 0,
+    "GMT": 0,
+    "Z": 0,
+    "BST": _H,
+    "CET": _H,
+    "CEST": 2 * _H,
+    "EET": 2 * _H,
+    "EEST": 3 * _H,
+    "MSK": 3 * _H,
+    "AST": 3 * _H,
+    "IRST": int(3.5 * _H),
+    "EST": -5 * _H,
+    "EDT": -4 * _H,
+    "CST": -6 * _H,
+    "CDT": -5 * _H,
+    "MST": -7 * _H,
+    "MDT": -6 * _H,
+    "PST": -8 * _H,
+    "PDT": -7 * _H,
 }
 
 
@@ -39,12 +54,19 @@ def _dateparser(value: str) -> dt.datetime | None:
 
     return dateparser.parse(
         value,
-        settings={"RETURN_AS_TIMEZONE_AWARE": True, "TIMEZONE": "UTC", "TO_TIMEZONE": "UTC",
-                  "PREFER_DATES_FROM": "past", "STRICT_PARSING": False},
+        settings={
+            "RETURN_AS_TIMEZONE_AWARE": True,
+            "TIMEZONE": "UTC",
+            "TO_TIMEZONE": "UTC",
+            "PREFER_DATES_FROM": "past",
+            "STRICT_PARSING": False,
+        },
     )
 
 
-def parse_datetime(value: object, *, default_tz: dt.tzinfo = dt.UTC, fuzzy: bool = False) -> dt.datetime | None:
+def parse_datetime(
+    value: object, *, default_tz: dt.tzinfo = dt.UTC, fuzzy: bool = False
+) -> dt.datetime | None:
     """A datetime in UTC from an ISO string, an RFC 822 feed date, epoch seconds or free text
     in many languages ("5 марта 2024", "5 مارس 2024"). None when it does not parse."""
     if value is None:
@@ -53,9 +75,11 @@ def parse_datetime(value: object, *, default_tz: dt.tzinfo = dt.UTC, fuzzy: bool
         return to_utc(value, default_tz)
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day, tzinfo=default_tz).astimezone(dt.UTC)
-    if isinstance(value, int | float) or (isinstance(value, str) and re.fullmatch(r"\d{10}(?:\.\d+)?", value.strip())):
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and re.fullmatch(r"\d{10}(?:\.\d+)?", value.strip())
+    ):
         try:
-            return dt.datetime.fromtimestamp(float(value), tz=dt.UTC)  # type: ignore[arg-type]
+            return dt.datetime.fromtimestamp(float(value), tz=dt.UTC)
         except (OverflowError, OSError, ValueError):
             return None
     text = str(value).strip()
@@ -90,7 +114,9 @@ def plausible(value: dt.datetime | None, fetched_at: dt.datetime) -> bool:
     return value is not None and EARLIEST <= value <= fetched_at + FUTURE_SLACK
 
 
-def first_plausible(candidates: list[tuple[str, dt.datetime | None]], fetched_at: dt.datetime) -> tuple[str, dt.datetime | None]:
+def first_plausible(
+    candidates: list[tuple[str, dt.datetime | None]], fetched_at: dt.datetime
+) -> tuple[str, dt.datetime | None]:
     for source, value in candidates:
         if plausible(value, fetched_at):
             return source, value

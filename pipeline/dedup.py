@@ -35,7 +35,11 @@ BOILERPLATE_RE = re.compile(
 
 
 def content_lines(text: str) -> list[str]:
-    return [ln for ln in text.splitlines() if ln.strip() and not (len(ln) < 300 and BOILERPLATE_RE.search(ln))]
+    return [
+        ln
+        for ln in text.splitlines()
+        if ln.strip() and not (len(ln) < 300 and BOILERPLATE_RE.search(ln))
+    ]
 
 
 def normalized_words(text: str) -> list[str]:

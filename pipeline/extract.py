@@ -157,7 +157,9 @@ def _site_names(st: Structured, outlet: OutletRules, url: str) -> list[str]:
     return [nfc_spaces(n) for n in names if n and n.strip()]
 
 
-def _title(st: Structured, tree: lhtml.HtmlElement, sites: list[str], hints: FeedHints) -> tuple[str, str]:
+def _title(
+    st: Structured, tree: lhtml.HtmlElement, sites: list[str], hints: FeedHints
+) -> tuple[str, str]:
     h1s = [nfc_spaces(h.text_content()) for h in tree.xpath("//article//h1 | //main//h1 | //h1")]
     h1 = next((h for h in h1s if 3 < len(h) < 400), "")
     candidates = [
@@ -177,25 +179,43 @@ def _title(st: Structured, tree: lhtml.HtmlElement, sites: list[str], hints: Fee
     return ("feed", hints.title) if hints.title else ("", "")
 
 
-def _body(html_text: str, tree: lhtml.HtmlElement, url: str, outlet: OutletRules) -> tuple[str, str, dict[str, Any]]:
+def _body(
+    html_text: str, tree: lhtml.HtmlElement, url: str, outlet: OutletRules
+) -> tuple[str, str, dict[str, Any]]:
     meta: dict[str, Any] = {}
     if outlet.body_selector:
         nodes = tree.xpath(css_xpath(outlet.body_selector))
         if nodes:
-            paras = [nfc_spaces(p.text_content()) for n in nodes for p in n.xpath(".//p|.//h2|.//h3|.//blockquote|.//li")]
+            paras = [
+                nfc_spaces(p.text_content())
+                for n in nodes
+                for p in n.xpath(".//p|.//h2|.//h3|.//blockquote|.//li")
+            ]
             text = "\n".join(p for p in paras if p)
             if text:
                 return "selector", text, meta
     doc = trafilatura.bare_extraction(
-        html_text, url=url, with_metadata=True, include_comments=False, include_tables=False,
-        include_formatting=False, deduplicate=False,
+        html_text,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        include_formatting=False,
+        deduplicate=False,
     )
     if doc is not None:
         meta = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
         text = (meta.get("text") or "").strip()
         if text:
-            return "trafilatura", "\n".join(nfc_spaces(ln) for ln in text.splitlines() if ln.strip()), meta
-    paras = [nfc_spaces(p.text_content()) for p in tree.xpath("//article//p | //main//p") or tree.xpath("//p")]
+            return (
+                "trafilatura",
+                "\n".join(nfc_spaces(ln) for ln in text.splitlines() if ln.strip()),
+                meta,
+            )
+    paras = [
+        nfc_spaces(p.text_content())
+        for p in tree.xpath("//article//p | //main//p") or tree.xpath("//p")
+    ]
     return "paragraphs", "\n".join(p for p in paras if len(p) > 1), meta
 
 
@@ -211,12 +231,27 @@ def _authors_structured(st: Structured, sites: list[str]) -> list[AuthorName]:
             name = _str(node.get("name"))
             if not name:
                 continue
-            is_org = any(t in ("Organization", "NewsMediaOrganization", "Corporation", "GovernmentOrganization", "NGO")
-                         for t in ([node.get("@type")] if isinstance(node.get("@type"), str) else node.get("@type") or []))
+            is_org = any(
+                t
+                in (
+                    "Organization",
+                    "NewsMediaOrganization",
+                    "Corporation",
+                    "GovernmentOrganization",
+                    "NGO",
+                )
+                for t in (
+                    [node.get("@type")]
+                    if isinstance(node.get("@type"), str)
+                    else node.get("@type") or []
+                )
+            )
             if is_org:
                 cand = clean_author(name, site_names=sites)
                 if cand is not None or not any(name.casefold() == s.casefold() for s in sites):
-                    if cand is None and any(s.casefold() in name.casefold() for s in sites if len(s) > 3):
+                    if cand is None and any(
+                        s.casefold() in name.casefold() for s in sites if len(s) > 3
+                    ):
                         continue
                     out.append(AuthorName(cand.name if cand else nfc_spaces(name), True))
             else:
@@ -225,8 +260,17 @@ def _authors_structured(st: Structured, sites: list[str]) -> list[AuthorName]:
 
 
 def _authors_meta(st: Structured, sites: list[str]) -> list[AuthorName]:
-    values = st.meta_all("author", "article:author", "parsely-author", "sailthru.author", "dc.creator",
-                         "dcterms.creator", "byl", "citation_author", "twitter:creator:name")
+    values = st.meta_all(
+        "author",
+        "article:author",
+        "parsely-author",
+        "sailthru.author",
+        "dc.creator",
+        "dcterms.creator",
+        "byl",
+        "citation_author",
+        "twitter:creator:name",
+    )
     out: list[AuthorName] = []
     for v in values:
         if v.startswith(("http://", "https://", "@")):
@@ -235,26 +279,60 @@ def _authors_meta(st: Structured, sites: list[str]) -> list[AuthorName]:
     return merge_authors(out) if out else []
 
 
-def _dates(st: Structured, tree: lhtml.HtmlElement, url: str, outlet: OutletRules, hints: FeedHints,
-           traf_meta: dict[str, Any], html_text: str, fetched_at: dt.datetime) -> tuple[str, dt.datetime | None, dt.datetime | None]:
+def _dates(
+    st: Structured,
+    tree: lhtml.HtmlElement,
+    url: str,
+    outlet: OutletRules,
+    hints: FeedHints,
+    traf_meta: dict[str, Any],
+    html_text: str,
+    fetched_at: dt.datetime,
+) -> tuple[str, dt.datetime | None, dt.datetime | None]:
     p = dates.parse_datetime
     time_el = tree.xpath("(//article//time[@datetime] | //time[@datetime])[1]/@datetime")
     selector_dates = []
     if outlet.date_selector:
         for el in tree.xpath(css_xpath(outlet.date_selector)):
-            selector_dates.append(p(el.get("datetime") or el.get("content") or el.text_content(), fuzzy=True))
+            selector_dates.append(
+                p(el.get("datetime") or el.get("content") or el.text_content(), fuzzy=True)
+            )
     dateline = [
         p(nfc_spaces(el.text_content()), fuzzy=True)
-        for el in tree.xpath("//*[contains(@class,'dateline') or contains(@class,'entry-date') or contains(@class,'post-date') or contains(@class,'published') or contains(@class,'article-date')][not(*)]")[:3]
+        for el in tree.xpath(
+            "//*[contains(@class,'dateline') or contains(@class,'entry-date') or contains(@class,'post-date') or contains(@class,'published') or contains(@class,'article-date')][not(*)]"
+        )[:3]
         if 4 < len(el.text_content().strip()) < 80
     ]
     candidates: list[tuple[str, dt.datetime | None]] = [
-        ("json-ld", p(_str(st.article.get("datePublished")) or _str(st.article.get("dateCreated")))),
+        (
+            "json-ld",
+            p(_str(st.article.get("datePublished")) or _str(st.article.get("dateCreated"))),
+        ),
         ("json-ld:webpage", p(_str(st.webpage.get("datePublished")))),
-        ("meta", p(st.meta_first("article:published_time", "og:published_time", "og:article:published_time",
-                                 "parsely-pub-date", "sailthru.date", "dc.date.issued", "dcterms.issued",
-                                 "dcterms.created", "dc.date", "date", "pubdate", "publish-date", "publish_date",
-                                 "publication_date", "citation_publication_date", "datepublished"))),
+        (
+            "meta",
+            p(
+                st.meta_first(
+                    "article:published_time",
+                    "og:published_time",
+                    "og:article:published_time",
+                    "parsely-pub-date",
+                    "sailthru.date",
+                    "dc.date.issued",
+                    "dcterms.issued",
+                    "dcterms.created",
+                    "dc.date",
+                    "date",
+                    "pubdate",
+                    "publish-date",
+                    "publish_date",
+                    "publication_date",
+                    "citation_publication_date",
+                    "datepublished",
+                )
+            ),
+        ),
         ("microdata", p(_str(st.microdata.get("datePublished")))),
         ("time", p(time_el[0]) if time_el else None),
         *[("selector", d) for d in selector_dates],
@@ -264,7 +342,9 @@ def _dates(st: Structured, tree: lhtml.HtmlElement, url: str, outlet: OutletRule
     ]
     source, published = dates.first_plausible(candidates, fetched_at)
     if published is None:
-        source, published = dates.first_plausible([("trafilatura", p(traf_meta.get("date")))], fetched_at)
+        source, published = dates.first_plausible(
+            [("trafilatura", p(traf_meta.get("date")))], fetched_at
+        )
     if published is None:
         from htmldate import find_date
 
@@ -276,7 +356,18 @@ def _dates(st: Structured, tree: lhtml.HtmlElement, url: str, outlet: OutletRule
     _, modified = dates.first_plausible(
         [
             ("json-ld", p(_str(st.article.get("dateModified")))),
-            ("meta", p(st.meta_first("article:modified_time", "og:updated_time", "dcterms.modified", "last-modified", "datemodified"))),
+            (
+                "meta",
+                p(
+                    st.meta_first(
+                        "article:modified_time",
+                        "og:updated_time",
+                        "dcterms.modified",
+                        "last-modified",
+                        "datemodified",
+                    )
+                ),
+            ),
         ],
         fetched_at,
     )
@@ -290,7 +381,9 @@ def _section(st: Structured, tree: lhtml.HtmlElement, hints: FeedHints) -> str:
         st.meta_first("article:section", "parsely-section", "section", "og:article:section"),
         _str(st.article.get("articleSection")),
         st.breadcrumbs[-2] if len(st.breadcrumbs) >= 2 else "",
-        nfc_spaces(" ".join(tree.xpath("(//a[@rel='category tag'] | //a[@rel='tag category'])[1]//text()"))),
+        nfc_spaces(
+            " ".join(tree.xpath("(//a[@rel='category tag'] | //a[@rel='tag category'])[1]//text()"))
+        ),
         hints.section,
     ]
     return next((c for c in candidates if c), "")
@@ -305,7 +398,9 @@ def _page_type(st: Structured, tree: lhtml.HtmlElement, url: str, title: str, te
     path = urlsplit(url).path
     if NON_ARTICLE_PATH_RE.search(path) or path in ("", "/"):
         return "listing"
-    teasers = len(tree.xpath("//article")) + len(tree.xpath("//*[contains(@class,'post-item') or contains(@class,'teaser')]"))
+    teasers = len(tree.xpath("//article")) + len(
+        tree.xpath("//*[contains(@class,'post-item') or contains(@class,'teaser')]")
+    )
     if teasers >= 3 and og_type != "article":
         return "listing"
     if og_type in ("website", "profile") and len(text) < 1500:
@@ -349,7 +444,9 @@ def extract_page(
     result.site_name = st.site_names[0] if st.site_names else outlet.name
 
     # Canonical URL: same-site rel=canonical / og:url; another site's is the syndication source.
-    canon = absolute(url, (tree.xpath("//link[@rel='canonical']/@href") or [""])[0]) or absolute(url, st.meta_first("og:url"))
+    canon = absolute(url, (tree.xpath("//link[@rel='canonical']/@href") or [""])[0]) or absolute(
+        url, st.meta_first("og:url")
+    )
     if canon and same_site(canon, url):
         result.canonical_url = canonicalize(canon)
     elif canon:
@@ -388,7 +485,9 @@ def extract_page(
     # A lone name line is a byline, not prose; nor is a repeat of the headline or a "By" line.
     drop = set(lone_idx)
     for i, ln in enumerate(lines[:3]):
-        if ln.casefold() == result.title.casefold() or (bylines.BYLINE_LINE_RE.match(ln) and len(ln) < 120):
+        if ln.casefold() == result.title.casefold() or (
+            bylines.BYLINE_LINE_RE.match(ln) and len(ln) < 120
+        ):
             drop.add(i)
     lines = [ln for i, ln in enumerate(lines) if i not in drop]
     result.text = "\n".join(lines)
@@ -396,10 +495,16 @@ def extract_page(
     result.sources["published_at"], result.published_at, result.modified_at = _dates(
         st, tree, url, outlet, hints, traf_meta, html_text, fetched_at
     )
-    declared = [tree.get("lang") or "", _str(st.article.get("inLanguage")), st.meta_first("og:locale", "content-language", "language", "dc.language")]
+    declared = [
+        tree.get("lang") or "",
+        _str(st.article.get("inLanguage")),
+        st.meta_first("og:locale", "content-language", "language", "dc.language"),
+    ]
     result.language = choose_language(declared, result.text, outlet.language)
     result.section = _section(st, tree, hints)
-    result.lead = st.meta_first("og:description", "description", "twitter:description") or _str(st.article.get("description"))
+    result.lead = st.meta_first("og:description", "description", "twitter:description") or _str(
+        st.article.get("description")
+    )
     if not result.lead and lines:
         result.lead = lines[0][:500]
 

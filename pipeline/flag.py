@@ -30,14 +30,74 @@ MARK_OPEN, MARK_CLOSE = "⟦", "⟧"
 _CONJ = ("", "و", "ف")
 _PREP = ("", "ب", "ل", "ك")
 ARABIC_PROCLITICS = frozenset(
-    {c + p + a for c in _CONJ for p in _PREP for a in ("", "ال")} | {c + "لل" for c in _CONJ} | {"س" + "", "وس", "فس"}
+    {c + p + a for c in _CONJ for p in _PREP for a in ("", "ال")}
+    | {c + "لل" for c in _CONJ}
+    | {"س" + "", "وس", "فس"}
 ) - {""}
 RUSSIAN_ENDINGS = frozenset(
-    {"а", "у", "ом", "ым", "е", "ы", "ой", "ою", "ами", "ах", "ов", "ым", "ыми", "ых", "ого", "ому",
-     "ем", "ей", "ю", "я", "и", "ям", "ях", "ями", "ий", "ая", "ую", "ое", "ие", "им", "ими", "их", "ь"}
+    {
+        "а",
+        "у",
+        "ом",
+        "ым",
+        "е",
+        "ы",
+        "ой",
+        "ою",
+        "ами",
+        "ах",
+        "ов",
+        "ыми",
+        "ых",
+        "ого",
+        "ому",
+        "ем",
+        "ей",
+        "ю",
+        "я",
+        "и",
+        "ям",
+        "ях",
+        "ями",
+        "ий",
+        "ая",
+        "ую",
+        "ое",
+        "ие",
+        "им",
+        "ими",
+        "их",
+        "ь",
+    }
 )
 # After the stem of an alias ending in -а/-я/-о/-ь/-й/-е (Москва → Москв-е).
-RUSSIAN_STEM_ENDINGS = frozenset({"а", "ы", "е", "у", "ой", "ою", "я", "и", "ю", "ей", "ь", "ем", "ём", "ям", "ях", "ями", "ами", "ах", "ий", "ия", "ию", "ие", "о"})
+RUSSIAN_STEM_ENDINGS = frozenset(
+    {
+        "а",
+        "ы",
+        "е",
+        "у",
+        "ой",
+        "ою",
+        "я",
+        "и",
+        "ю",
+        "ей",
+        "ь",
+        "ем",
+        "ём",
+        "ям",
+        "ях",
+        "ями",
+        "ами",
+        "ах",
+        "ий",
+        "ия",
+        "ию",
+        "ие",
+        "о",
+    }
+)
 RUSSIAN_STEMMABLE = "аяоьйе"
 
 
@@ -103,9 +163,16 @@ class Matcher:
             script = script_of(key)
             keys[key].append(_Payload(a.entity_id, text, len(key), script, a.case_sensitive, False))
             self.size += 1
-            if script == "cyrillic" and key[-1] in RUSSIAN_STEMMABLE and len(key) >= 5 and " " not in key[-4:]:
+            if (
+                script == "cyrillic"
+                and key[-1] in RUSSIAN_STEMMABLE
+                and len(key) >= 5
+                and " " not in key[-4:]
+            ):
                 stem = key[:-1]
-                keys[stem].append(_Payload(a.entity_id, text, len(stem), script, a.case_sensitive, True))
+                keys[stem].append(
+                    _Payload(a.entity_id, text, len(stem), script, a.case_sensitive, True)
+                )
         for key, payloads in keys.items():
             self.automaton.add_word(key, tuple(payloads))
         if keys:
@@ -162,7 +229,9 @@ class Matcher:
         seen: set[tuple[int, int, int]] = set()
         for start, end, p in cands:
             if any(start < te and ts < end for ts, te in taken):
-                if (start, end, p.entity_id) not in seen and any(start == ts and end == te for ts, te in taken):
+                if (start, end, p.entity_id) not in seen and any(
+                    start == ts and end == te for ts, te in taken
+                ):
                     # Same span, another entity with the same alias: both get the mention.
                     seen.add((start, end, p.entity_id))
                     out.append(self._to_match(p, start, end, offsets))
@@ -205,20 +274,30 @@ class EntityMentions:
     matched: str
 
 
-def mentions_in(matcher: Matcher, title: str, text: str, max_offsets: int = 20) -> list[EntityMentions]:
+def mentions_in(
+    matcher: Matcher, title: str, text: str, max_offsets: int = 20
+) -> list[EntityMentions]:
     """Per entity: how often, where (offsets in the text), whether in the title, a snippet."""
     by_entity: dict[int, EntityMentions] = {}
     for m in matcher.find(title):
-        em = by_entity.setdefault(m.entity_id, EntityMentions(m.entity_id, 0, [], True, snippet(title, m.start, m.end), title[m.start:m.end]))
+        em = by_entity.setdefault(
+            m.entity_id,
+            EntityMentions(
+                m.entity_id, 0, [], True, snippet(title, m.start, m.end), title[m.start : m.end]
+            ),
+        )
         em.count += 1
     for m in matcher.find(text):
-        em = by_entity.get(m.entity_id)
-        if em is None:
-            em = by_entity[m.entity_id] = EntityMentions(m.entity_id, 0, [], False, "", text[m.start:m.end])
+        known = by_entity.get(m.entity_id)
+        if known is None:
+            known = by_entity[m.entity_id] = EntityMentions(
+                m.entity_id, 0, [], False, "", text[m.start : m.end]
+            )
+        em = known
         em.count += 1
         if len(em.offsets) < max_offsets:
             em.offsets.append([m.start, m.end])
         if len(em.offsets) == 1:
             em.snippet = snippet(text, m.start, m.end)
-            em.matched = text[m.start:m.end]
+            em.matched = text[m.start : m.end]
     return list(by_entity.values())

@@ -15,14 +15,32 @@ OPINION_SECTION_RE = re.compile(
     re.IGNORECASE,
 )
 DEFAULT_URL_PATTERNS = (
-    r"/opinions?/", r"/op-?eds?/", r"/comment(?:ary)?/", r"/columns?/", r"/columnists?/",
-    r"/views?/", r"/analysis/", r"/editorials?/", r"/blogs?/", r"/ideas/", r"/perspectives?/",
-    r"/mneniya?/", r"/opinion-", r"/kolonki?/", r"/articles-opinion", r"/araa/", r"/ara[a2]/",
+    r"/opinions?/",
+    r"/op-?eds?/",
+    r"/comment(?:ary)?/",
+    r"/columns?/",
+    r"/columnists?/",
+    r"/views?/",
+    r"/analysis/",
+    r"/editorials?/",
+    r"/blogs?/",
+    r"/ideas/",
+    r"/perspectives?/",
+    r"/mneniya?/",
+    r"/opinion-",
+    r"/kolonki?/",
+    r"/articles-opinion",
+    r"/araa/",
+    r"/ara[a2]/",
 )
 
 
 def section_is_opinion(section: str) -> bool:
-    return any(OPINION_SECTION_RE.match(part.strip()) for part in re.split(r"[/>|,»›]", section) if part.strip())
+    return any(
+        OPINION_SECTION_RE.match(part.strip())
+        for part in re.split(r"[/>|,»›]", section)
+        if part.strip()
+    )
 
 
 def opinion_reason(

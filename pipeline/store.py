@@ -15,15 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, text, tuple_
+from sqlalchemy import Engine, delete, func, insert, select, text, tuple_
 from sqlalchemy.orm import Session
 
-from pipeline.authors import AuthorName
-from pipeline.dedup import SAME_OUTLET_THRESHOLD, Fingerprint, band_keys, similarity
-from pipeline.extract import Extracted
-from pipeline.urls import canonicalize
 from models import (
     Appearance,
     Article,
@@ -35,6 +30,10 @@ from models import (
     insert_ignore,
     utcnow,
 )
+from pipeline.authors import AuthorName
+from pipeline.dedup import SAME_OUTLET_THRESHOLD, Fingerprint, band_keys, similarity
+from pipeline.extract import Extracted
+from pipeline.urls import canonicalize
 
 NEW_ARTICLE_LOCK = 0x6D6577  # PostgreSQL advisory lock id for "create an article"
 
@@ -62,7 +61,8 @@ def author_ids(session: Session, authors: list[AuthorName]) -> list[int]:
     ids = []
     for a in authors:
         insert_ignore(
-            session, Author,
+            session,
+            Author,
             {"key": a.key, "name": a.name, "is_organization": a.is_organization, "bio": a.bio},
             ["key"],
         )
@@ -100,17 +100,22 @@ def find_near_duplicate(
     if not rows:
         return None
     candidates = session.execute(
-        select(Article.id, Article.minhash).where(Article.id.in_([r[0] for r in rows]), Article.minhash.is_not(None))
+        select(Article.id, Article.minhash).where(
+            Article.id.in_([r[0] for r in rows]), Article.minhash.is_not(None)
+        )
     ).all()
     same_outlet = set(
         session.scalars(
             select(Appearance.article_id).where(
-                Appearance.article_id.in_([c[0] for c in candidates]), Appearance.outlet_id == outlet_id
+                Appearance.article_id.in_([c[0] for c in candidates]),
+                Appearance.outlet_id == outlet_id,
             )
         )
     )
     best, best_sim = None, 0.0
     for art_id, sig in candidates:
+        if sig is None:
+            continue
         sim = similarity(fp.signature, sig)
         needed = max(threshold, SAME_OUTLET_THRESHOLD) if art_id in same_outlet else threshold
         if sim >= needed and sim > best_sim:
@@ -118,7 +123,9 @@ def find_near_duplicate(
     return best
 
 
-def _set_text(session: Session, art: Article, page: Extracted, fp: Fingerprint, threshold: float) -> None:
+def _set_text(
+    session: Session, art: Article, page: Extracted, fp: Fingerprint, threshold: float
+) -> None:
     art.title = page.title
     art.lead = page.lead
     art.text = page.text
@@ -136,8 +143,11 @@ def _set_text(session: Session, art: Article, page: Extracted, fp: Fingerprint, 
     session.execute(delete(LshBand).where(LshBand.article_id == art.id))
     if fp.signature is not None:
         session.execute(
-            LshBand.__table__.insert(),
-            [{"band": b, "key": k, "article_id": art.id} for b, k in band_keys(fp.signature, threshold)],
+            insert(LshBand),
+            [
+                {"band": b, "key": k, "article_id": art.id}
+                for b, k in band_keys(fp.signature, threshold)
+            ],
         )
 
 
@@ -147,7 +157,11 @@ def choose_original(session: Session, article: Article) -> None:
     if not apps:
         return
     targets = {a.canonical_target for a in apps if a.canonical_target}
-    by_url = {u.url: u.appearance_id for u in session.scalars(select(Url).where(Url.url.in_(targets)))} if targets else {}
+    by_url = (
+        {u.url: u.appearance_id for u in session.scalars(select(Url).where(Url.url.in_(targets)))}
+        if targets
+        else {}
+    )
     pointed = [a for a in apps if a.url in targets or a.id in by_url.values()]
     far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
     pool = pointed or apps
@@ -165,44 +179,80 @@ def _known_appearance(session: Session, variants: set[str]) -> Appearance | None
     return session.get(Appearance, app_id) if app_id is not None else None
 
 
-def _add_variants(session: Session, appearance_id: int, variants: set[str], canonical: str, fetch: FetchInfo) -> None:
+def _add_variants(
+    session: Session, appearance_id: int, variants: set[str], canonical: str, fetch: FetchInfo
+) -> None:
     for v in sorted(variants):
-        kind = "canonical" if v == canonical else ("redirect" if v in {canonicalize(u) for u in fetch.redirect_urls} else "variant")
-        insert_ignore(session, Url, {"url": v, "appearance_id": appearance_id, "kind": kind, "first_seen": fetch.fetched_at}, ["url"])
+        kind = (
+            "canonical"
+            if v == canonical
+            else ("redirect" if v in {canonicalize(u) for u in fetch.redirect_urls} else "variant")
+        )
+        insert_ignore(
+            session,
+            Url,
+            {
+                "url": v,
+                "appearance_id": appearance_id,
+                "kind": kind,
+                "first_seen": fetch.fetched_at,
+            },
+            ["url"],
+        )
 
 
-def store_page(engine: Engine, outlet_id: int, page: Extracted, fetch: FetchInfo, *, threshold: float = 0.7) -> StoreResult:
+def store_page(
+    engine: Engine, outlet_id: int, page: Extracted, fetch: FetchInfo, *, threshold: float = 0.7
+) -> StoreResult:
     """Store one page in one transaction (retried whole if the database was busy)."""
     fp = Fingerprint.of(page.text)
     canonical = page.canonical_url or canonicalize(fetch.final_url or fetch.requested_url)
-    variants = {canonicalize(u) for u in [fetch.requested_url, fetch.final_url, *fetch.redirect_urls, *page.url_variants] if u}
+    variants = {
+        canonicalize(u)
+        for u in [fetch.requested_url, fetch.final_url, *fetch.redirect_urls, *page.url_variants]
+        if u
+    }
     variants.add(canonical)
     # The spellings actually met (tracking parameters and all) are provenance too.
-    variants |= {u.split("#")[0] for u in [fetch.requested_url, fetch.final_url, *fetch.redirect_urls] if u}
+    variants |= {
+        u.split("#")[0] for u in [fetch.requested_url, fetch.final_url, *fetch.redirect_urls] if u
+    }
 
     def work(session: Session) -> StoreResult:
         known = _known_appearance(session, variants)
         if known is not None:
             return _refresh(session, known, page, fetch, fp, variants, canonical, threshold)
         art = _match_existing(session, fp, threshold, outlet_id)
-        if art is None:
-            if session.get_bind().dialect.name == "postgresql":
-                session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": NEW_ARTICLE_LOCK})
-                known = _known_appearance(session, variants)
-                if known is not None:
-                    return _refresh(session, known, page, fetch, fp, variants, canonical, threshold)
-                art = _match_existing(session, fp, threshold, outlet_id)
+        if art is None and session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": NEW_ARTICLE_LOCK})
+            known = _known_appearance(session, variants)
+            if known is not None:
+                return _refresh(session, known, page, fetch, fp, variants, canonical, threshold)
+            art = _match_existing(session, fp, threshold, outlet_id)
         status = "duplicate"
         if art is None:
             status = "new"
-            art = Article(content_hash=fp.content_hash, first_seen=fetch.fetched_at, last_seen=fetch.fetched_at)
+            art = Article(
+                content_hash=fp.content_hash,
+                first_seen=fetch.fetched_at,
+                last_seen=fetch.fetched_at,
+            )
             session.add(art)
             _set_text(session, art, page, fp, threshold)
         app = Appearance(
-            article_id=art.id, outlet_id=outlet_id, url=canonical, title=page.title, section=page.section,
-            published_at=page.published_at, canonical_target=page.canonical_target,
-            fetched_at=fetch.fetched_at, first_seen=fetch.fetched_at, last_seen=fetch.fetched_at,
-            etag=fetch.etag, last_modified=fetch.last_modified, html_hash=fetch.html_hash,
+            article_id=art.id,
+            outlet_id=outlet_id,
+            url=canonical,
+            title=page.title,
+            section=page.section,
+            published_at=page.published_at,
+            canonical_target=page.canonical_target,
+            fetched_at=fetch.fetched_at,
+            first_seen=fetch.fetched_at,
+            last_seen=fetch.fetched_at,
+            etag=fetch.etag,
+            last_modified=fetch.last_modified,
+            html_hash=fetch.html_hash,
             content_hash=fp.content_hash,
         )
         session.add(app)
@@ -221,17 +271,29 @@ def store_page(engine: Engine, outlet_id: int, page: Extracted, fetch: FetchInfo
     return in_transaction(engine, work, what=f"store {canonical}")
 
 
-def _match_existing(session: Session, fp: Fingerprint, threshold: float, outlet_id: int) -> Article | None:
+def _match_existing(
+    session: Session, fp: Fingerprint, threshold: float, outlet_id: int
+) -> Article | None:
     if fp.exact_ok:
-        art = session.scalars(select(Article).where(Article.content_hash == fp.content_hash)).first()
+        art = session.scalars(
+            select(Article).where(Article.content_hash == fp.content_hash)
+        ).first()
         if art is not None:
             return art
     near = find_near_duplicate(session, fp, threshold, outlet_id)
     return session.get(Article, near) if near is not None else None
 
 
-def _refresh(session: Session, app: Appearance, page: Extracted, fetch: FetchInfo, fp: Fingerprint,
-             variants: set[str], canonical: str, threshold: float) -> StoreResult:
+def _refresh(
+    session: Session,
+    app: Appearance,
+    page: Extracted,
+    fetch: FetchInfo,
+    fp: Fingerprint,
+    variants: set[str],
+    canonical: str,
+    threshold: float,
+) -> StoreResult:
     app.last_seen = fetch.fetched_at
     app.fetched_at = fetch.fetched_at
     app.etag = fetch.etag or app.etag
@@ -243,13 +305,19 @@ def _refresh(session: Session, app: Appearance, page: Extracted, fetch: FetchInf
     art.last_seen = fetch.fetched_at
     is_original = art.original_appearance_id in (None, app.id)
     # A newer modified date counts for the original only: republications carry their own dates.
-    newer = is_original and page.modified_at is not None and (art.modified_at is None or page.modified_at > art.modified_at)
+    newer = (
+        is_original
+        and page.modified_at is not None
+        and (art.modified_at is None or page.modified_at > art.modified_at)
+    )
     if app.content_hash == fp.content_hash and not newer:
         return StoreResult("unchanged", art.id, app.id)
     app.content_hash = fp.content_hash
     app.title = page.title
     app.published_at = page.published_at or app.published_at
-    taken = session.scalar(select(Article.id).where(Article.content_hash == fp.content_hash, Article.id != art.id))
+    taken = session.scalar(
+        select(Article.id).where(Article.content_hash == fp.content_hash, Article.id != art.id)
+    )
     if is_original and taken is None:
         _set_text(session, art, page, fp, threshold)
         set_article_authors(session, art, page.authors or [])

@@ -16,9 +16,20 @@ from lxml import html as lhtml
 log = logging.getLogger(__name__)
 
 ARTICLE_TYPES = (
-    "OpinionNewsArticle", "AnalysisNewsArticle", "ReportageNewsArticle", "BackgroundNewsArticle",
-    "ReviewNewsArticle", "NewsArticle", "Article", "BlogPosting", "SocialMediaPosting",
-    "ScholarlyArticle", "Report", "TechArticle", "LiveBlogPosting", "Blog",
+    "OpinionNewsArticle",
+    "AnalysisNewsArticle",
+    "ReportageNewsArticle",
+    "BackgroundNewsArticle",
+    "ReviewNewsArticle",
+    "NewsArticle",
+    "Article",
+    "BlogPosting",
+    "SocialMediaPosting",
+    "ScholarlyArticle",
+    "Report",
+    "TechArticle",
+    "LiveBlogPosting",
+    "Blog",
 )
 
 
@@ -51,7 +62,11 @@ class Structured:
 
     def resolve(self, value: Any) -> Any:
         """Follow an ``{"@id": ...}`` reference into the graph (Yoast writes authors this way)."""
-        if isinstance(value, dict) and set(value) <= {"@id"} and value.get("@id") in self.nodes_by_id:
+        if (
+            isinstance(value, dict)
+            and set(value) <= {"@id"}
+            and value.get("@id") in self.nodes_by_id
+        ):
             return self.nodes_by_id[value["@id"]]
         return value
 
@@ -102,7 +117,9 @@ def _jsonld(tree: lhtml.HtmlElement, html_text: str, url: str) -> list[Any]:
 
 def _microdata(html_text: str, url: str) -> dict[str, Any]:
     try:
-        data = extruct.extract(html_text, base_url=url, syntaxes=["microdata"], errors="ignore", uniform=True)
+        data = extruct.extract(
+            html_text, base_url=url, syntaxes=["microdata"], errors="ignore", uniform=True
+        )
     except Exception:
         return {}
     for item in data.get("microdata", []):
@@ -125,14 +142,16 @@ def extract_structured(tree: lhtml.HtmlElement, html_text: str, url: str) -> Str
             st.webpage = st.webpage or n
         if "BreadcrumbList" in types:
             elems = n.get("itemListElement") or []
-            for e in sorted((e for e in elems if isinstance(e, dict)), key=lambda e: int(e.get("position") or 0)):
+            for e in sorted(
+                (e for e in elems if isinstance(e, dict)), key=lambda e: int(e.get("position") or 0)
+            ):
                 item = e.get("item")
                 name = e.get("name") or (item.get("name") if isinstance(item, dict) else None)
                 if isinstance(name, str):
                     st.breadcrumbs.append(name.strip())
-        if "WebSite" in types or "Organization" in types or "NewsMediaOrganization" in types:
-            if isinstance(n.get("name"), str) and n.get("@id", "").find("person") < 0:
-                st.site_names.append(n["name"])
+        is_site = "WebSite" in types or "Organization" in types or "NewsMediaOrganization" in types
+        if is_site and isinstance(n.get("name"), str) and "person" not in str(n.get("@id", "")):
+            st.site_names.append(n["name"])
     if ranked:
         ranked.sort(key=lambda r: r[0])
         _, st.article, st.article_type = ranked[0]

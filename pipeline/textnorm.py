@@ -11,11 +11,31 @@ import re
 import unicodedata
 from functools import lru_cache
 
-ARABIC_DIACRITICS = set(range(0x064B, 0x0660)) | {0x0670, 0x06D6, 0x06D7, 0x06D8, 0x06D9, 0x06DA, 0x06DB, 0x06DC}
+ARABIC_DIACRITICS = set(range(0x064B, 0x0660)) | {
+    0x0670,
+    0x06D6,
+    0x06D7,
+    0x06D8,
+    0x06D9,
+    0x06DA,
+    0x06DB,
+    0x06DC,
+}
 TATWEEL = "\u0640"
 ARABIC_FOLD = {
-    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
-    "ى": "ي", "ئ": "ي", "ؤ": "و", "ة": "ه", "ک": "ك", "ی": "ي", "ۀ": "ه",
+    "أ": "ا",
+    "إ": "ا",
+    "آ": "ا",
+    "ٱ": "ا",
+    "ٲ": "ا",
+    "ٳ": "ا",
+    "ى": "ي",
+    "ئ": "ي",
+    "ؤ": "و",
+    "ة": "ه",
+    "ک": "ك",
+    "ی": "ي",
+    "ۀ": "ه",
 }
 KEEP_MARKS_ON = {"и": "\u0306", "И": "\u0306"}  # й is a letter of its own, not и + breve
 
@@ -75,6 +95,6 @@ def script_of(text: str) -> str:
             return "arabic"
         if "\u0400" <= ch <= "\u04ff":
             return "cyrillic"
-        if ch.isalpha() and ch.isascii() or "\u00c0" <= ch <= "\u024f":
+        if (ch.isalpha() and ch.isascii()) or "\u00c0" <= ch <= "\u024f":
             return "latin"
     return "other"

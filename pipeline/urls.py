@@ -11,15 +11,44 @@ import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import courlan
-from w3lib.url import canonicalize_url, url_query_cleaner
+from w3lib.url import canonicalize_url
 
 # Parameters that say who shared a link, never which page it is.
 TRACKING_PARAMS = frozenset(
     {
-        "fbclid", "gclid", "gclsrc", "dclid", "yclid", "msclkid", "twclid", "ttclid", "igshid",
-        "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id",
-        "oly_enc_id", "vero_id", "wickedid", "ref_src", "ref_url", "cmpid", "ncid", "ocid",
-        "sr_share", "s_cid", "at_medium", "at_campaign", "spm", "share", "amp", "outputtype",
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "yclid",
+        "msclkid",
+        "twclid",
+        "ttclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "wickedid",
+        "ref_src",
+        "ref_url",
+        "cmpid",
+        "ncid",
+        "ocid",
+        "sr_share",
+        "s_cid",
+        "at_medium",
+        "at_campaign",
+        "spm",
+        "share",
+        "amp",
+        "outputtype",
         "ref",
     }
 )
@@ -42,8 +71,12 @@ def canonicalize(url: str) -> str:
         return url
     host = parts.hostname.lower().rstrip(".")
     port = parts.port
-    netloc = host if port in (None, 80 if parts.scheme.lower() == "http" else 443) else f"{host}:{port}"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    netloc = (
+        host if port in (None, 80 if parts.scheme.lower() == "http" else 443) else f"{host}:{port}"
+    )
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
+    ]
     rebuilt = urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", urlencode(query), ""))
     return canonicalize_url(rebuilt, keep_fragments=False)
 
@@ -62,7 +95,11 @@ def strip_amp(url: str) -> str:
 def is_amp(url: str) -> bool:
     parts = urlsplit(url)
     q = dict(parse_qsl(parts.query))
-    return bool(AMP_PATH_RE.search(parts.path)) or parts.netloc.lower().startswith("amp.") or q.get("amp") in ("1", "true", "")
+    return (
+        bool(AMP_PATH_RE.search(parts.path))
+        or parts.netloc.lower().startswith("amp.")
+        or q.get("amp") in ("1", "true", "")
+    )
 
 
 def site_of(url: str) -> str:

@@ -96,13 +96,21 @@ def sites() -> Iterator[SiteServer]:
         yield server
 
 
-def write_config(directory: Path, base: str, db_url: str | None = None, extra: str = "", **crawl: object) -> Path:
+def write_config(
+    directory: Path, base: str, db_url: str | None = None, extra: str = "", **crawl: object
+) -> Path:
     """The demo config pointed at ``base`` (and ``db_url``), with [crawl] keys overridden."""
     text = DEMO_CONFIG.read_text("utf-8").replace("{{BASE}}", base)
     if db_url:
         text = text.replace('url = "sqlite:///mediawatch.db"', f'url = "{db_url}"')
     for key, value in crawl.items():
-        rendered = str(value).lower() if isinstance(value, bool) else repr(value) if isinstance(value, str) else str(value)
+        rendered = (
+            str(value).lower()
+            if isinstance(value, bool)
+            else repr(value)
+            if isinstance(value, str)
+            else str(value)
+        )
         line = f"{key} = {rendered}"
         if re.search(rf"^{key} = .*$", text, flags=re.M):
             text = re.sub(rf"^{key} = .*$", line.replace("\\", "\\\\"), text, count=1, flags=re.M)
@@ -113,13 +121,22 @@ def write_config(directory: Path, base: str, db_url: str | None = None, extra: s
     return path
 
 
-def run_cli(*args: str, config: Path | None = None, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, config: Path | None = None, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "mediawatch.cli"]
     if config is not None:
         cmd += ["--config", str(config)]
     full_env = {**os.environ, **(env or {})}
     full_env.pop("MEDIAWATCH_CONFIG", None)
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=timeout, env=full_env, cwd=str(config.parent) if config else None)
+    return subprocess.run(
+        [*cmd, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        cwd=str(config.parent) if config else None,
+    )
 
 
 def sample_page(rel: str) -> tuple[bytes, str]:
@@ -162,11 +179,18 @@ def ingest_samples(engine: Engine, tmp_path: Path, db_url: str, *, flag_them: bo
     sync_config(engine, load_settings(cfg))
     with read_session(engine) as s:
         ids = dict(s.execute(select(Outlet.slug, Outlet.id)).all())
-    headers = {"alwatan/news/2024/03/06/article-2.html": "text/html; charset=iso-8859-1",
-               "vesti/news/2024/03/06/lavrov-obsudil-situaciyu.html": "text/html; charset=utf-8"}
+    headers = {
+        "alwatan/news/2024/03/06/article-2.html": "text/html; charset=iso-8859-1",
+        "vesti/news/2024/03/06/lavrov-obsudil-situaciyu.html": "text/html; charset=utf-8",
+    }
     for slug, rel in SAMPLE_PAGES:
         body, url = sample_page(rel)
-        store_page(engine, ids[slug], extract_page(body, url, content_type=headers.get(rel)), FetchInfo(url))
+        store_page(
+            engine,
+            ids[slug],
+            extract_page(body, url, content_type=headers.get(rel)),
+            FetchInfo(url),
+        )
     if flag_them:
         flag(engine)
     return cfg

@@ -29,9 +29,11 @@ def synthetic_page(i: int) -> tuple[str, str]:
     vocab = [f"w{n}" for n in range(3000)]
     paras = [" ".join(rng.choice(vocab) for _ in range(60)) + "." for _ in range(4)]
     body = "".join(f"<p>{p}</p>" for p in paras)
-    html = (f"<html lang='en'><head><title>Synthetic {i}</title><meta property='og:type' content='article'>"
-            f"<meta property='article:published_time' content='2024-03-05T08:00:00Z'></head>"
-            f"<body><article><h1>Synthetic story {i}</h1><p class='byline'>By Jane Roe</p>{body}</article></body></html>")
+    html = (
+        f"<html lang='en'><head><title>Synthetic {i}</title><meta property='og:type' content='article'>"
+        f"<meta property='article:published_time' content='2024-03-05T08:00:00Z'></head>"
+        f"<body><article><h1>Synthetic story {i}</h1><p class='byline'>By Jane Roe</p>{body}</article></body></html>"
+    )
     return html, f"http://sample.test/synthetic/2024/03/05/story-{i}/"
 
 
@@ -39,9 +41,22 @@ def outlet_ids(engine) -> dict[str, int]:
     def work(s) -> dict[str, int]:
         out = {}
         for slug in ("meridian", "observatory", "synthetic"):
-            insert_ignore(s, Outlet, {"slug": slug, "name": slug.title(), "url": f"http://sample.test/{slug}/",
-                                      "feeds": [], "sitemaps": [], "sections": [], "article_patterns": [],
-                                      "opinion_patterns": [], "selectors": {}}, ["slug"])
+            insert_ignore(
+                s,
+                Outlet,
+                {
+                    "slug": slug,
+                    "name": slug.title(),
+                    "url": f"http://sample.test/{slug}/",
+                    "feeds": [],
+                    "sitemaps": [],
+                    "sections": [],
+                    "article_patterns": [],
+                    "opinion_patterns": [],
+                    "selectors": {},
+                },
+                ["slug"],
+            )
             out[slug] = s.query(Outlet.id).filter(Outlet.slug == slug).scalar()
         return out
 
@@ -57,7 +72,10 @@ def main() -> None:
         extracted = [(oid, extract_page(body, url), url) for oid, body, url in pages]
     else:
         n = int(sys.argv[4])
-        extracted = [(ids["synthetic"], extract_page(html, url), url) for html, url in (synthetic_page(i) for i in range(n))]
+        extracted = [
+            (ids["synthetic"], extract_page(html, url), url)
+            for html, url in (synthetic_page(i) for i in range(n))
+        ]
     time.sleep(max(0.0, start_at - time.time()))
     for oid, page, url in extracted:
         result = store_page(engine, oid, page, FetchInfo(url))

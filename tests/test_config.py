@@ -63,14 +63,29 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
     [
         (lambda t: t.replace("[crawl]", "[crawl]\nbogus = 1"), "crawl.bogus: unknown key"),
         (lambda t: t.replace('user_agent = "test/1.0"', "user_agent = 5"), "crawl.user_agent"),
-        (lambda t: t.replace('url = "https://daily.example/"', 'url = "ftp://x"'), "outlets[0] (daily).url: not an http(s) URL"),
-        (lambda t: t.replace("'/\\d{4}/\\d{2}/'", "'(['"), "outlets[0] (daily).article_patterns: invalid regular expression"),
-        (lambda t: t + t[t.index("[[outlets]]"):t.index("[[watch]]")], "duplicate slug 'daily'"),
-        (lambda t: t.replace('"0 7 * * 1-5"', '"0 25 * * *"'), "invalid cron expression '0 25 * * *'"),
+        (
+            lambda t: t.replace('url = "https://daily.example/"', 'url = "ftp://x"'),
+            "outlets[0] (daily).url: not an http(s) URL",
+        ),
+        (
+            lambda t: t.replace("'/\\d{4}/\\d{2}/'", "'(['"),
+            "outlets[0] (daily).article_patterns: invalid regular expression",
+        ),
+        (lambda t: t + t[t.index("[[outlets]]") : t.index("[[watch]]")], "duplicate slug 'daily'"),
+        (
+            lambda t: t.replace('"0 7 * * 1-5"', '"0 25 * * *"'),
+            "invalid cron expression '0 25 * * *'",
+        ),
         (lambda t: t.replace('"Europe/Berlin"', '"Mars/Olympus"'), "unknown time zone"),
         (lambda t: t.replace('kind = "place"', 'kind = "city"'), "watch[0] (Aleppo).kind"),
-        (lambda t: t.replace('entities = ["Aleppo"]', 'entities = ["Atlantis"]'), "entities not in [[watch]]"),
-        (lambda t: t.replace('email = "a@example.org"', 'email = "not-an-address"'), "not an e-mail address"),
+        (
+            lambda t: t.replace('entities = ["Aleppo"]', 'entities = ["Atlantis"]'),
+            "entities not in [[watch]]",
+        ),
+        (
+            lambda t: t.replace('email = "a@example.org"', 'email = "not-an-address"'),
+            "not an e-mail address",
+        ),
     ],
 )
 def test_bad_config_names_the_key_and_the_problem(tmp_path: Path, change, expected: str) -> None:

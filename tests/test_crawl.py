@@ -29,19 +29,33 @@ feeds = ["http://127.0.0.1:9/feed/"]
 
 def runs(engine: Engine) -> dict[str, CrawlRun]:
     with read_session(engine) as s:
-        rows = s.execute(select(Outlet.slug, CrawlRun).join(CrawlRun, CrawlRun.outlet_id == Outlet.id).order_by(CrawlRun.id)).all()
+        rows = s.execute(
+            select(Outlet.slug, CrawlRun)
+            .join(CrawlRun, CrawlRun.outlet_id == Outlet.id)
+            .order_by(CrawlRun.id)
+        ).all()
     return {slug: run for slug, run in rows}  # the latest run per outlet
 
 
 def articles(engine: Engine) -> list[Any]:
     with read_session(engine) as s:
-        return list(s.execute(select(Article.title, Article.text, Article.language, Article.is_opinion, Article.id)).all())
+        return list(
+            s.execute(
+                select(
+                    Article.title, Article.text, Article.language, Article.is_opinion, Article.id
+                )
+            ).all()
+        )
 
 
 @pytest.fixture
-def crawled(tmp_path: Path, sites: SiteServer, request: pytest.FixtureRequest) -> tuple[Path, Engine]:
+def crawled(
+    tmp_path: Path, sites: SiteServer, request: pytest.FixtureRequest
+) -> tuple[Path, Engine]:
     db_url = request.getfixturevalue(getattr(request, "param", "sqlite_url"))
-    cfg = write_config(tmp_path, sites.base, db_url, extra=DOWN, download_timeout_seconds=2.0, retry_times=1)
+    cfg = write_config(
+        tmp_path, sites.base, db_url, extra=DOWN, download_timeout_seconds=2.0, retry_times=1
+    )
     assert run_cli("init", config=cfg).returncode == 0
     sites.reset()
     result = run_cli("crawl", *OUTLETS, config=cfg)
@@ -50,16 +64,24 @@ def crawled(tmp_path: Path, sites: SiteServer, request: pytest.FixtureRequest) -
     return cfg, engine
 
 
-@pytest.mark.parametrize("crawled", ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)], indirect=True)
-def test_a_crawl_of_the_sample_outlets_lands_deduplicated_articles(crawled: tuple[Path, Engine]) -> None:
+@pytest.mark.parametrize(
+    "crawled", ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)], indirect=True
+)
+def test_a_crawl_of_the_sample_outlets_lands_deduplicated_articles(
+    crawled: tuple[Path, Engine],
+) -> None:
     _, engine = crawled
     got = articles(engine)
     titles = {t for t, *_ in got}
     # meridian 3 + observatory 4 (one is meridian's op-ed) + alwatan 2 + vesti 2 + faulty 1 + broken 1
     assert len(got) == 12, titles
     with read_session(engine) as s:
-        (oped_id,) = s.scalars(select(Article.id).where(Article.title == "The road back to Geneva runs through Aleppo"))
-        apps = s.execute(select(Outlet.slug, Appearance.id).join(Outlet).where(Appearance.article_id == oped_id)).all()
+        (oped_id,) = s.scalars(
+            select(Article.id).where(Article.title == "The road back to Geneva runs through Aleppo")
+        )
+        apps = s.execute(
+            select(Outlet.slug, Appearance.id).join(Outlet).where(Appearance.article_id == oped_id)
+        ).all()
         original = s.scalar(select(Article.original_appearance_id).where(Article.id == oped_id))
     assert sorted(slug for slug, _ in apps) == ["meridian", "observatory"]
     assert dict((a, s) for s, a in apps)[original] == "meridian"
@@ -84,27 +106,41 @@ def test_encodings_come_out_as_correct_text(crawled: tuple[Path, Engine]) -> Non
     assert "\ufffd" not in ar + ru and "Ã" not in ar + ru
 
 
-def test_bad_pages_are_counted_and_the_crawl_goes_on(crawled: tuple[Path, Engine], sites: SiteServer) -> None:
+def test_bad_pages_are_counted_and_the_crawl_goes_on(
+    crawled: tuple[Path, Engine], sites: SiteServer
+) -> None:
     _, engine = crawled
     r = runs(engine)
     faulty, broken = r["faulty"], r["broken"]
     assert faulty.new == 1  # the one good page
-    assert {"article_http_500", "article_http_404", "article_http_410", "article_DownloadTimeoutError",
-            "article_redirect_loop", "article_DownloadCancelledError"} <= set(faulty.errors), faulty.errors
+    assert {
+        "article_http_500",
+        "article_http_404",
+        "article_http_410",
+        "article_DownloadTimeoutError",
+        "article_redirect_loop",
+        "article_DownloadCancelledError",
+    } <= set(faulty.errors), faulty.errors
     assert faulty.dropped.get("robots_forbidden") == 1
     assert sites.hits("/faulty/private/") == 0  # robots.txt obeyed
     assert sites.hits("/faults/500") == 2  # retried once, then counted
     assert broken.errors.get("feed_unsafe") == 1 and broken.errors.get("feed_malformed") == 1
     assert broken.new == 1  # the gzipped sitemap still led to its article
-    assert sites.hits("/broken/2024/03/07/never-fetched/") == 0  # nothing from the entity bomb was used
+    assert (
+        sites.hits("/broken/2024/03/07/never-fetched/") == 0
+    )  # nothing from the entity bomb was used
 
 
-def test_second_crawl_downloads_no_article_again(crawled: tuple[Path, Engine], sites: SiteServer) -> None:
+def test_second_crawl_downloads_no_article_again(
+    crawled: tuple[Path, Engine], sites: SiteServer
+) -> None:
     cfg, engine = crawled
     sites.reset()
     result = run_cli("crawl", "meridian", "observatory", "alwatan", "vesti", config=cfg)
     assert result.returncode == 0, result.stderr
-    article_paths = [p for p in sites.counts if "?p=" in p or p.endswith((".html", "/")) and ("/20" in p)]
+    article_paths = [
+        p for p in sites.counts if "?p=" in p or (p.endswith((".html", "/")) and ("/20" in p))
+    ]
     # The one sitemap entry that answered 404 is asked again (it may exist by now); nothing stored is.
     assert article_paths == ["/meridian/opinion/2019/01/02/an-old-column/"], article_paths
     r = runs(engine)
@@ -112,7 +148,9 @@ def test_second_crawl_downloads_no_article_again(crawled: tuple[Path, Engine], s
     assert len(articles(engine)) == 12
 
 
-def test_recent_articles_are_revisited_with_conditional_get(crawled: tuple[Path, Engine], sites: SiteServer, tmp_path: Path) -> None:
+def test_recent_articles_are_revisited_with_conditional_get(
+    crawled: tuple[Path, Engine], sites: SiteServer, tmp_path: Path
+) -> None:
     cfg, engine = crawled
     # Treat everything stored as recent: each known article is asked for with If-None-Match.
     text = cfg.read_text().replace("[crawl]\n", "[crawl]\nrevisit_hours = 10000000\n", 1)
@@ -126,7 +164,9 @@ def test_recent_articles_are_revisited_with_conditional_get(crawled: tuple[Path,
     assert r["observatory"].new == r["observatory"].updated == 0
 
 
-def test_an_unreachable_outlet_fails_alone_and_the_command_exits_1(crawled: tuple[Path, Engine]) -> None:
+def test_an_unreachable_outlet_fails_alone_and_the_command_exits_1(
+    crawled: tuple[Path, Engine],
+) -> None:
     cfg, engine = crawled
     result = run_cli("crawl", "down", "vesti", config=cfg)
     assert result.returncode == 1
@@ -143,9 +183,19 @@ def test_unknown_outlet_is_a_usage_error(crawled: tuple[Path, Engine]) -> None:
 def test_scrapy_crawl_outlet_works_directly(tmp_path: Path, sites: SiteServer) -> None:
     cfg = write_config(tmp_path, sites.base)
     assert run_cli("init", config=cfg).returncode == 0
-    env = {**os.environ, "MEDIAWATCH_CONFIG": str(cfg), "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
-    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "outlet", "-a", "outlet=vesti"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "MEDIAWATCH_CONFIG": str(cfg),
+        "SCRAPY_SETTINGS_MODULE": "crawler.settings",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "outlet", "-a", "outlet=vesti"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     engine = make_engine(f"sqlite:///{tmp_path / 'mediawatch.db'}")
     with read_session(engine) as s:

@@ -82,7 +82,9 @@ def delivered(engine: Engine) -> int:
         return s.scalar(select(func.count()).select_from(Delivery)) or 0
 
 
-def test_each_subscriber_gets_one_mail_with_both_parts_and_their_items(setup: tuple[Engine, Settings], smtp: SmtpServer) -> None:
+def test_each_subscriber_gets_one_mail_with_both_parts_and_their_items(
+    setup: tuple[Engine, Settings], smtp: SmtpServer
+) -> None:
     engine, settings = setup
     result = send_digests(engine, settings)
     assert result.counts["sent"] == 2 and result.failed == 0
@@ -90,7 +92,11 @@ def test_each_subscriber_gets_one_mail_with_both_parts_and_their_items(setup: tu
     assert set(by_rcpt) == {"analyst@example.org", "opinion-desk@example.org"}
     text, html = bodies(by_rcpt["analyst@example.org"])
     # Subscribed to Lavrov and Aleppo: English, Arabic and Russian pieces that name them.
-    for title in ("The road back to Geneva runs through Aleppo", "Лавров обсудил с коллегами ситуацию вокруг Алеппо", "هدوء حذر في ريف حلب بعد أيام من القصف"):
+    for title in (
+        "The road back to Geneva runs through Aleppo",
+        "Лавров обсудил с коллегами ситуацию вокруг Алеппо",
+        "هدوء حذر في ريف حلب بعد أيام من القصف",
+    ):
         assert title in text and title in html
     assert "Water is the next front line" not in text  # mentions neither
     assert "Also published by" in html and "The Levant Rights Observatory" in html  # republication
@@ -111,20 +117,29 @@ def test_a_second_run_sends_nothing(setup: tuple[Engine, Settings], smtp: SmtpSe
     assert again.counts["sent"] == 0 and len(smtp.inbox.messages) == 2 and delivered(engine) == n
 
 
-def test_server_down_marks_nothing_then_sends_once_when_it_is_back(setup: tuple[Engine, Settings], smtp: SmtpServer) -> None:
+def test_server_down_marks_nothing_then_sends_once_when_it_is_back(
+    setup: tuple[Engine, Settings], smtp: SmtpServer
+) -> None:
     engine, settings = setup
     smtp.stop()
     down = send_digests(engine, settings)
     assert down.failed == 2 and delivered(engine) == 0
     assert send_digests(engine, settings).counts["skipped"] == 2  # backing off
-    in_transaction(engine, lambda s: s.execute(update(Subscriber).values(retry_after=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))))
+    in_transaction(
+        engine,
+        lambda s: s.execute(
+            update(Subscriber).values(retry_after=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        ),
+    )
     smtp.start()
     up = send_digests(engine, settings)
     assert up.counts["sent"] == 2 and len(smtp.inbox.messages) == 2
     assert send_digests(engine, settings).counts["sent"] == 0
 
 
-def test_two_runs_at_once_never_send_an_article_twice(setup: tuple[Engine, Settings], smtp: SmtpServer) -> None:
+def test_two_runs_at_once_never_send_an_article_twice(
+    setup: tuple[Engine, Settings], smtp: SmtpServer
+) -> None:
     engine, settings = setup
     threads = [threading.Thread(target=send_digests, args=(engine, settings)) for _ in range(3)]
     for t in threads:
@@ -134,37 +149,64 @@ def test_two_runs_at_once_never_send_an_article_twice(setup: tuple[Engine, Setti
     per_rcpt: dict[str, list[str]] = {}
     for rcpts, msg in smtp.inbox.messages:
         per_rcpt.setdefault(rcpts[0], []).append(bodies(msg)[0])
-    assert all(len(mails) == 1 for mails in per_rcpt.values()), {k: len(v) for k, v in per_rcpt.items()}
+    assert all(len(mails) == 1 for mails in per_rcpt.values()), {
+        k: len(v) for k, v in per_rcpt.items()
+    }
 
 
-def test_hostile_titles_are_escaped_and_cannot_inject_headers(setup: tuple[Engine, Settings], smtp: SmtpServer) -> None:
+def test_hostile_titles_are_escaped_and_cannot_inject_headers(
+    setup: tuple[Engine, Settings], smtp: SmtpServer
+) -> None:
     engine, settings = setup
     with read_session(engine) as s:
-        art_id = s.scalar(select(Mention.article_id).join(WatchEntity).where(WatchEntity.name == "Aleppo").limit(1))
+        art_id = s.scalar(
+            select(Mention.article_id)
+            .join(WatchEntity)
+            .where(WatchEntity.name == "Aleppo")
+            .limit(1)
+        )
     evil = "<script>alert('x')</script> Aleppo\r\nBcc: victim@evil.example\r\n\r\nbody"
-    in_transaction(engine, lambda s: s.execute(update(Article).where(Article.id == art_id).values(title=evil)))
+    in_transaction(
+        engine, lambda s: s.execute(update(Article).where(Article.id == art_id).values(title=evil))
+    )
     send_digests(engine, settings, only="analyst@example.org")
-    (rcpts, msg), = smtp.inbox.messages
+    ((rcpts, msg),) = smtp.inbox.messages
     assert rcpts == ["analyst@example.org"]
     assert msg["Bcc"] is None and "\n" not in msg["Subject"]
-    text, html = bodies(msg)
+    _text, html = bodies(msg)
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 
-def test_dry_run_writes_previews_and_marks_nothing(setup: tuple[Engine, Settings], smtp: SmtpServer, tmp_path: Path) -> None:
+def test_dry_run_writes_previews_and_marks_nothing(
+    setup: tuple[Engine, Settings], smtp: SmtpServer, tmp_path: Path
+) -> None:
     engine, settings = setup
     out = tmp_path / "preview"
     result = send_digests(engine, settings, dry_run=True, out=out)
     assert result.counts["previews"] == 2
     assert sorted(p.name for p in out.iterdir()) == [
-        "analyst_example.org.eml", "analyst_example.org.html", "opinion-desk_example.org.eml", "opinion-desk_example.org.html"]
+        "analyst_example.org.eml",
+        "analyst_example.org.html",
+        "opinion-desk_example.org.eml",
+        "opinion-desk_example.org.html",
+    ]
     assert smtp.inbox.messages == [] and delivered(engine) == 0
 
 
 def test_build_digest_is_pure_and_nothing_due_means_no_mail() -> None:
     now = dt.datetime(2024, 3, 7, tzinfo=dt.UTC)
     assert build_digest("A", [], now=now) is None
-    item = DigestItem(1, "Title", "https://x.example/a", "X", now, ["Jane Roe"], True, [], [EntityHit("Aleppo", "place", "in ⟦Aleppo⟧ today")])
+    item = DigestItem(
+        1,
+        "Title",
+        "https://x.example/a",
+        "X",
+        now,
+        ["Jane Roe"],
+        True,
+        [],
+        [EntityHit("Aleppo", "place", "in ⟦Aleppo⟧ today")],
+    )
     d1 = build_digest("A", [item], now=now)
     d2 = build_digest("A", [item], now=now)
     assert d1 == d2 and d1 is not None and d1.subject == "mediawatch: 1 new article — Aleppo (1)"

@@ -32,7 +32,7 @@ MATCHER = Matcher(SPECS)
 
 
 def found(text: str) -> list[tuple[int, str]]:
-    return [(m.entity_id, text[m.start:m.end]) for m in MATCHER.find(text)]
+    return [(m.entity_id, text[m.start : m.end]) for m in MATCHER.find(text)]
 
 
 @pytest.mark.parametrize(
@@ -47,10 +47,16 @@ def found(text: str) -> list[tuple[int, str]]:
         ("Sergei Lavrov spoke; Lavrov again.", [(3, "Sergei Lavrov"), (3, "Lavrov")]),
         ("Jabhat an-Nusra fighters", [(6, "Jabhat an-Nusra")]),
         # case and diacritics
-        ("SAO PAULO and são paulo and Sao Paulo", [(9, "SAO PAULO"), (9, "são paulo"), (9, "Sao Paulo")]),
+        (
+            "SAO PAULO and são paulo and Sao Paulo",
+            [(9, "SAO PAULO"), (9, "são paulo"), (9, "Sao Paulo")],
+        ),
         ("moscow, MOSCOW", [(2, "moscow"), (2, "MOSCOW")]),
         # case-sensitive acronyms
-        ("let us ask the US and the UN if it is IS or ISIS", [(13, "US"), (15, "UN"), (14, "IS"), (14, "ISIS")]),
+        (
+            "let us ask the US and the UN if it is IS or ISIS",
+            [(13, "US"), (15, "UN"), (14, "IS"), (14, "ISIS")],
+        ),
         ("Us, un, is, Isis", []),
         ("ISIL fighters", [(7, "ISIL")]),
         # Arabic: proclitics, hamza and alef variants, not inside other words
@@ -64,8 +70,14 @@ def found(text: str) -> list[tuple[int, str]]:
         ("إيـــران", [(1, "إيـــران")]),  # tatweel
         ("حَلَب", [(4, "حَلَب")]),  # harakat
         # Russian inflections
-        ("Лаврова, Лаврову, Лавровым, Лавров.", [(3, "Лаврова"), (3, "Лаврову"), (3, "Лавровым"), (3, "Лавров")]),
-        ("в Москве, из Москвы, Москву, Москвой", [(2, "Москве"), (2, "Москвы"), (2, "Москву"), (2, "Москвой")]),
+        (
+            "Лаврова, Лаврову, Лавровым, Лавров.",
+            [(3, "Лаврова"), (3, "Лаврову"), (3, "Лавровым"), (3, "Лавров")],
+        ),
+        (
+            "в Москве, из Москвы, Москву, Москвой",
+            [(2, "Москве"), (2, "Москвы"), (2, "Москву"), (2, "Москвой")],
+        ),
         ("москвич и Лаврентий", []),
         ("Сергея Лаврова", [(3, "Лаврова")]),
         ("в Сирии и Женеве", [(10, "Сирии"), (12, "Женеве")]),
@@ -87,7 +99,9 @@ SEED_SHAPED = (
 
 
 def test_seed_shaped_oped_names_every_actor_and_place_once_per_entity() -> None:
-    ms = mentions_in(MATCHER, "Russian, Iranian and Assad camps lose interest in diplomacy", SEED_SHAPED)
+    ms = mentions_in(
+        MATCHER, "Russian, Iranian and Assad camps lose interest in diplomacy", SEED_SHAPED
+    )
     by = {m.entity_id: m for m in ms}
     assert set(by) == {1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14}
     assert by[2].count == 2 and by[1].count == 3  # Russia + Moscow; Iran + Tehran twice
@@ -109,11 +123,23 @@ def _add_article(engine: Engine, title: str, text: str) -> int:
 
 def _mentions(engine: Engine) -> set[tuple[int, str, int]]:
     with read_session(engine) as s:
-        return {tuple(r) for r in s.execute(select(Mention.article_id, WatchEntity.name, Mention.count).join(WatchEntity))}
+        return {
+            tuple(r)
+            for r in s.execute(
+                select(Mention.article_id, WatchEntity.name, Mention.count).join(WatchEntity)
+            )
+        }
 
 
-def test_flag_job_is_idempotent_and_rematches_only_what_a_watchlist_change_affects(engine: Engine) -> None:
-    in_transaction(engine, lambda s: upsert_entity(s, "Aleppo", "place", [("Aleppo", "", False), ("حلب", "ar", False)], from_config=True))
+def test_flag_job_is_idempotent_and_rematches_only_what_a_watchlist_change_affects(
+    engine: Engine,
+) -> None:
+    in_transaction(
+        engine,
+        lambda s: upsert_entity(
+            s, "Aleppo", "place", [("Aleppo", "", False), ("حلب", "ar", False)], from_config=True
+        ),
+    )
     a1 = _add_article(engine, "Siege of Aleppo", "Aleppo is quiet. Lavrov spoke in Moscow.")
     a2 = _add_article(engine, "حلب اليوم", "هدوء في حلب")
     first = flag(engine)
@@ -122,7 +148,12 @@ def test_flag_job_is_idempotent_and_rematches_only_what_a_watchlist_change_affec
     assert flag(engine).counts["articles"] == 0  # nothing new, nothing changed
 
     # A new entity: only the archive is re-matched, for that entity only.
-    in_transaction(engine, lambda s: upsert_entity(s, "Sergei Lavrov", "actor", [("Lavrov", "", False)], from_config=False))
+    in_transaction(
+        engine,
+        lambda s: upsert_entity(
+            s, "Sergei Lavrov", "actor", [("Lavrov", "", False)], from_config=False
+        ),
+    )
     second = flag(engine)
     assert second.counts["rematched"] == 2 and second.counts["entities_changed"] == 1
     assert (a1, "Sergei Lavrov", 1) in _mentions(engine)
@@ -139,4 +170,7 @@ def test_flag_job_is_idempotent_and_rematches_only_what_a_watchlist_change_affec
     flag(engine, rematch_all=True)
     assert _mentions(engine) == {(a1, "Sergei Lavrov", 1)}
     with read_session(engine) as s:
-        assert s.scalar(select(func.count()).select_from(Article).where(Article.flagged_at.is_(None))) == 0
+        assert (
+            s.scalar(select(func.count()).select_from(Article).where(Article.flagged_at.is_(None)))
+            == 0
+        )

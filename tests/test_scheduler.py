@@ -19,7 +19,9 @@ from tests.test_digest import SmtpServer
 pytestmark = pytest.mark.slow
 
 
-def test_scheduler_crawls_flags_and_mails_then_shuts_down_cleanly(tmp_path: Path, sites: SiteServer) -> None:
+def test_scheduler_crawls_flags_and_mails_then_shuts_down_cleanly(
+    tmp_path: Path, sites: SiteServer
+) -> None:
     smtp = SmtpServer()
     smtp.start()
     try:
@@ -31,8 +33,13 @@ def test_scheduler_crawls_flags_and_mails_then_shuts_down_cleanly(tmp_path: Path
         cfg.write_text(text)
         assert run_cli("init", config=cfg).returncode == 0
         engine = make_engine(f"sqlite:///{tmp_path / 'mediawatch.db'}")
-        proc = subprocess.Popen([sys.executable, str(ROOT / "scheduler.py"), "--config", str(cfg)],
-                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "scheduler.py"), "--config", str(cfg)],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
             deadline = time.time() + 150
             while time.time() < deadline:
@@ -52,7 +59,10 @@ def test_scheduler_crawls_flags_and_mails_then_shuts_down_cleanly(tmp_path: Path
             assert s.scalar(select(func.count()).select_from(Mention)) > 0
             jobs = set(s.scalars(select(JobRun.job)))
             assert "flag" in jobs and "crawl:vesti" in jobs and "digest:analyst@example.org" in jobs
-            assert s.scalar(select(func.count()).select_from(JobRun).where(JobRun.status == "running")) == 0
+            assert (
+                s.scalar(select(func.count()).select_from(JobRun).where(JobRun.status == "running"))
+                == 0
+            )
         rcpts = [r[0] for r, _ in smtp.inbox.messages]
         assert rcpts.count("analyst@example.org") == 1
         assert "scheduler stopped" in out

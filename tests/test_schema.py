@@ -11,7 +11,15 @@ from sqlalchemy import Engine, inspect, select, text
 from mediawatch import db
 from mediawatch.config import load_settings
 from mediawatch.sync import sync_config
-from models import Article, Outlet, Subscriber, WatchEntity, in_transaction, make_engine, read_session
+from models import (
+    Article,
+    Outlet,
+    Subscriber,
+    WatchEntity,
+    in_transaction,
+    make_engine,
+    read_session,
+)
 from tests.conftest import write_config
 
 
@@ -43,7 +51,12 @@ def test_datetimes_come_back_timezone_aware_utc(engine: Engine) -> None:
 
 def test_naive_datetimes_are_refused(engine: Engine) -> None:
     with pytest.raises(Exception, match="naive datetime"):
-        in_transaction(engine, lambda s: s.add(Article(title="t", content_hash="h", published_at=dt.datetime(2024, 1, 1))))
+        in_transaction(
+            engine,
+            lambda s: s.add(
+                Article(title="t", content_hash="h", published_at=dt.datetime(2024, 1, 1))
+            ),
+        )
 
 
 def test_sqlite_is_set_up_for_a_background_service(sqlite_url: str) -> None:
@@ -54,22 +67,35 @@ def test_sqlite_is_set_up_for_a_background_service(sqlite_url: str) -> None:
         assert c.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
 
 
-def test_config_sync_is_idempotent_and_disables_what_was_removed(engine: Engine, db_url: str, tmp_path: Path) -> None:
+def test_config_sync_is_idempotent_and_disables_what_was_removed(
+    engine: Engine, db_url: str, tmp_path: Path
+) -> None:
     cfg = write_config(tmp_path, "http://127.0.0.1:9", db_url)
     settings = load_settings(cfg)
     first = sync_config(engine, settings)
     assert first.counts["outlets added"] == 6 and first.counts["watch entities added"] == 11
     assert sync_config(engine, settings).changed == 0
     # Drop one outlet, one entity and one subscriber from the config.
-    trimmed = settings.model_copy(update={
-        "outlets": [o for o in settings.outlets if o.slug != "broken"],
-        "watch": [w for w in settings.watch if w.name != "Raqqa"],
-        "subscribers": settings.subscribers[:1],
-    })
+    trimmed = settings.model_copy(
+        update={
+            "outlets": [o for o in settings.outlets if o.slug != "broken"],
+            "watch": [w for w in settings.watch if w.name != "Raqqa"],
+            "subscribers": settings.subscribers[:1],
+        }
+    )
     report = sync_config(engine, trimmed)
-    assert report.counts == {"outlets disabled": 1, "watch entities disabled": 1, "subscribers disabled": 1}
+    assert report.counts == {
+        "outlets disabled": 1,
+        "watch entities disabled": 1,
+        "subscribers disabled": 1,
+    }
     with read_session(engine) as s:
         assert s.scalar(select(Outlet.enabled).where(Outlet.slug == "broken")) is False
         assert s.scalar(select(WatchEntity.enabled).where(WatchEntity.name == "Raqqa")) is False
-        assert s.scalar(select(Subscriber.enabled).where(Subscriber.email == "opinion-desk@example.org")) is False
+        assert (
+            s.scalar(
+                select(Subscriber.enabled).where(Subscriber.email == "opinion-desk@example.org")
+            )
+            is False
+        )
         assert s.scalar(select(text("count(*)")).select_from(Outlet)) == 6  # nothing deleted

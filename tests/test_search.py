@@ -26,15 +26,22 @@ def titles(engine: Engine, **kw: object) -> list[str]:
 def test_full_text_is_ranked_and_combines_with_filters(data: Engine) -> None:
     got = titles(data, text="Geneva talks")
     assert got[0] == "The road back to Geneva runs through Aleppo"
-    assert titles(data, text="geneva", opinion=True) == ["The road back to Geneva runs through Aleppo"]
+    assert titles(data, text="geneva", opinion=True) == [
+        "The road back to Geneva runs through Aleppo"
+    ]
     assert titles(data, text="pumping stations") == []  # all terms are required
-    assert titles(data, text="pumping station") == ["Water is the next front line in the Euphrates valley"]
+    assert titles(data, text="pumping station") == [
+        "Water is the next front line in the Euphrates valley"
+    ]
 
 
 def test_entity_filters_work_across_languages(data: Engine) -> None:
     lavrov = titles(data, actors=["Sergei Lavrov"])
-    assert set(lavrov) >= {"The road back to Geneva runs through Aleppo",
-                           "Лавров обсудил с коллегами ситуацию вокруг Алеппо", "الطريق إلى جنيف يمر عبر حلب"}
+    assert set(lavrov) >= {
+        "The road back to Geneva runs through Aleppo",
+        "Лавров обсудил с коллегами ситуацию вокруг Алеппо",
+        "الطريق إلى جنيف يمر عبر حلب",
+    }
     assert titles(data, actors=["lavrov"]) == lavrov  # by alias, any case
     both = titles(data, actors=["Sergei Lavrov"], places=["حلب"])
     assert set(both) <= set(lavrov) and both
@@ -44,16 +51,35 @@ def test_entity_filters_work_across_languages(data: Engine) -> None:
 def test_outlet_author_language_and_dates(data: Engine) -> None:
     # Outlet filter covers republications: the observatory reposted the op-ed.
     assert "The road back to Geneva runs through Aleppo" in titles(data, outlets=["observatory"])
-    assert titles(data, author="Ирина Соколова") == ["Почему Москве невыгодна большая война в Сирии"]
+    assert titles(data, author="Ирина Соколова") == [
+        "Почему Москве невыгодна большая война в Сирии"
+    ]
     assert titles(data, author="mira salem") == ["Sanctions that hurt the wrong people"]
-    assert set(titles(data, language="ar")) == {"الطريق إلى جنيف يمر عبر حلب", "هدوء حذر في ريف حلب بعد أيام من القصف"}
+    assert set(titles(data, language="ar")) == {
+        "الطريق إلى جنيف يمر عبر حلب",
+        "هدوء حذر في ريف حلب بعد أيام من القصف",
+    }
     march5 = titles(data, since="2024-03-05", until="2024-03-05")
-    assert "Monitors report a fragile calm in Idlib" in march5 and "Defence ministers meet in Tehran" not in march5
+    assert (
+        "Monitors report a fragile calm in Idlib" in march5
+        and "Defence ministers meet in Tehran" not in march5
+    )
 
 
 def test_rows_have_the_contract_shape(data: Engine) -> None:
     (row,) = run_search(data, Query.build(text="road back Geneva"))
-    assert set(row) >= {"id", "url", "title", "outlet", "authors", "published_at", "is_opinion", "language", "entities", "appearances"}
+    assert set(row) >= {
+        "id",
+        "url",
+        "title",
+        "outlet",
+        "authors",
+        "published_at",
+        "is_opinion",
+        "language",
+        "entities",
+        "appearances",
+    }
     assert row["outlet"] == "meridian" and row["authors"] == ["Lena Marchetti"]
     assert {a["outlet"] for a in row["appearances"]} == {"meridian", "observatory"}
     assert "Sergei Lavrov" in row["entities"] and row["published_at"].startswith("2024-03-04")
@@ -61,7 +87,19 @@ def test_rows_have_the_contract_shape(data: Engine) -> None:
     assert detail is not None and detail["mentions"] and detail["text"]
 
 
-@pytest.mark.parametrize("hostile", ['"', "' OR 1=1 --", "NEAR(a b)", "title:*", "a AND OR NOT", "\x00", ")); DROP TABLE articles; --", "%_"])
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        '"',
+        "' OR 1=1 --",
+        "NEAR(a b)",
+        "title:*",
+        "a AND OR NOT",
+        "\x00",
+        ")); DROP TABLE articles; --",
+        "%_",
+    ],
+)
 def test_hostile_input_is_harmless(data: Engine, hostile: str) -> None:
     run_search(data, Query.build(text=hostile))
     run_search(data, Query.build(actors=[hostile], author=hostile, outlets=[hostile]))
@@ -71,14 +109,24 @@ def test_hostile_input_is_harmless(data: Engine, hostile: str) -> None:
 
 def test_views_answer_the_analysts_questions(data: Engine) -> None:
     with read_session(data) as s:
-        rows = s.execute(text("SELECT outlet, authors, appearances FROM v_articles WHERE title LIKE 'The road back%'")).all()
+        rows = s.execute(
+            text(
+                "SELECT outlet, authors, appearances FROM v_articles WHERE title LIKE 'The road back%'"
+            )
+        ).all()
         assert [tuple(r) for r in rows] == [("meridian", "Lena Marchetti", 2)]
-        originals = s.execute(text("SELECT outlet, is_original FROM v_appearances a JOIN articles x ON x.id = a.article_id WHERE x.title LIKE 'The road back%' ORDER BY outlet")).all()
+        originals = s.execute(
+            text(
+                "SELECT outlet, is_original FROM v_appearances a JOIN articles x ON x.id = a.article_id WHERE x.title LIKE 'The road back%' ORDER BY outlet"
+            )
+        ).all()
         assert [tuple(r) for r in originals] == [("meridian", 1), ("observatory", 0)]
-        together = s.execute(text(
-            "SELECT count(*) FROM v_mentions a JOIN v_mentions b ON a.article_id = b.article_id "
-            "WHERE a.entity = 'Sergei Lavrov' AND b.entity = 'John Kerry' AND a.is_opinion"
-        )).scalar()
+        together = s.execute(
+            text(
+                "SELECT count(*) FROM v_mentions a JOIN v_mentions b ON a.article_id = b.article_id "
+                "WHERE a.entity = 'Sergei Lavrov' AND b.entity = 'John Kerry' AND a.is_opinion"
+            )
+        ).scalar()
         assert together == 1
 
 

@@ -22,7 +22,9 @@ OPED_REPOST = "observatory/p/101.html"
 TRACKING = "&utm_source=rss&utm_medium=rss&utm_campaign=feed"
 
 
-def store(engine: Engine, outlet: int, rel: str, *, url_suffix: str = "", body: bytes | None = None) -> str:
+def store(
+    engine: Engine, outlet: int, rel: str, *, url_suffix: str = "", body: bytes | None = None
+) -> str:
     raw, url = sample_page(rel)
     page = extract_page(body or raw, url + url_suffix)
     return store_page(engine, outlet, page, FetchInfo(url + url_suffix)).status
@@ -34,7 +36,9 @@ def count(engine: Engine, model: type) -> int:
 
 
 @pytest.mark.parametrize("repost_first", [False, True])
-def test_republished_oped_is_one_article_with_two_appearances_and_the_right_original(engine: Engine, repost_first: bool) -> None:
+def test_republished_oped_is_one_article_with_two_appearances_and_the_right_original(
+    engine: Engine, repost_first: bool
+) -> None:
     ids = outlet_ids(engine)
     steps = [("meridian", OPED_AMP, ""), ("observatory", OPED_REPOST, TRACKING)]
     if repost_first:
@@ -45,12 +49,19 @@ def test_republished_oped_is_one_article_with_two_appearances_and_the_right_orig
     with read_session(engine) as s:
         art = s.scalars(select(Article)).one()
         original = s.get(Appearance, art.original_appearance_id)
-        assert original is not None and original.outlet_id == ids["meridian"]  # the earliest published
-        assert original.url == "http://sample.test/meridian/opinion/2024/03/04/the-road-back-to-geneva/"  # AMP → canonical
+        assert (
+            original is not None and original.outlet_id == ids["meridian"]
+        )  # the earliest published
+        assert (
+            original.url
+            == "http://sample.test/meridian/opinion/2024/03/04/the-road-back-to-geneva/"
+        )  # AMP → canonical
         urls = set(s.scalars(select(Url.url)))
     assert "http://sample.test/meridian/opinion/2024/03/04/the-road-back-to-geneva/amp/" in urls
     assert "http://sample.test/observatory/?p=101" in urls
-    assert any("utm_source=rss" in u for u in urls)  # the spelling met in the feed is kept as provenance
+    assert any(
+        "utm_source=rss" in u for u in urls
+    )  # the spelling met in the feed is kept as provenance
     # Any known spelling is recognised again: unchanged, no new rows.
     assert store(engine, ids["observatory"], OPED_REPOST) == "unchanged"
     assert store(engine, ids["meridian"], OPED_AMP) == "unchanged"
@@ -72,7 +83,8 @@ def test_an_updated_article_is_updated_in_place_and_keeps_first_seen(engine: Eng
     with read_session(engine) as s:
         before = s.scalars(select(Article)).one()
     changed = raw.replace(b"three summers running", b"four summers running").replace(
-        b'"dateModified": "2024-03-05T09:00:00+02:00"', b'"dateModified": "2024-03-07T09:00:00+02:00"'
+        b'"dateModified": "2024-03-05T09:00:00+02:00"',
+        b'"dateModified": "2024-03-07T09:00:00+02:00"',
     )
     assert store(engine, ids["observatory"], rel, body=changed) == "updated"
     assert store(engine, ids["observatory"], rel, body=changed) == "unchanged"
@@ -86,14 +98,21 @@ def test_an_updated_article_is_updated_in_place_and_keeps_first_seen(engine: Eng
 def _workers(db_url: str, mode: list[str], n: int = 2) -> list[subprocess.Popen[str]]:
     start_at = time.time() + 4.0  # both processes past imports and extraction, then store at once
     return [
-        subprocess.Popen([sys.executable, "-m", "tests.store_worker", db_url, str(start_at), *mode],
-                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.store_worker", db_url, str(start_at), *mode],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(n)
     ]
 
 
 @pytest.mark.slow
-def test_two_processes_storing_the_same_articles_at_once_make_one_of_each(db_url: str, engine: Engine) -> None:
+def test_two_processes_storing_the_same_articles_at_once_make_one_of_each(
+    db_url: str, engine: Engine
+) -> None:
     procs = _workers(db_url, ["sample"])
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1][-2000:] for o in outs]
@@ -101,11 +120,17 @@ def test_two_processes_storing_the_same_articles_at_once_make_one_of_each(db_url
     # 6 pages, the op-ed twice (two outlets): 5 articles, 6 appearances, whichever process won.
     assert count(engine, Article) == 5
     assert count(engine, Appearance) == 6
-    assert statuses.count("new") == 5 and statuses.count("duplicate") == 1 and statuses.count("unchanged") == 6
+    assert (
+        statuses.count("new") == 5
+        and statuses.count("duplicate") == 1
+        and statuses.count("unchanged") == 6
+    )
 
 
 @pytest.mark.slow
-def test_a_crawl_killed_mid_store_and_rerun_leaves_no_duplicates_or_half_articles(db_url: str, engine: Engine) -> None:
+def test_a_crawl_killed_mid_store_and_rerun_leaves_no_duplicates_or_half_articles(
+    db_url: str, engine: Engine
+) -> None:
     (victim,) = _workers(db_url, ["synthetic", "150"], n=1)
     assert victim.stdout is not None
     for _ in range(30):  # let it store a few pages, then kill it without warning
@@ -121,6 +146,8 @@ def test_a_crawl_killed_mid_store_and_rerun_leaves_no_duplicates_or_half_article
     assert rerun.returncode == 0, err[-2000:]
     assert count(engine, Article) == 150 and count(engine, Appearance) == 150
     with read_session(engine) as s:
-        orphans = s.scalar(select(func.count()).select_from(Article).where(~Article.appearances.any()))
+        orphans = s.scalar(
+            select(func.count()).select_from(Article).where(~Article.appearances.any())
+        )
         assert orphans == 0
     assert out.split().count("unchanged") == stored_before

@@ -13,7 +13,10 @@ from pipeline.urls import canonicalize, is_amp, strip_amp
     ("url", "canonical"),
     [
         ("HTTP://Example.COM:80/a/b/?utm_source=x&b=2&a=1#frag", "http://example.com/a/b/?a=1&b=2"),
-        ("https://ex.org:443/x?fbclid=1&gclid=2&yclid=3&mc_cid=4&mc_eid=5&_ga=6&igshid=7", "https://ex.org/x"),
+        (
+            "https://ex.org:443/x?fbclid=1&gclid=2&yclid=3&mc_cid=4&mc_eid=5&_ga=6&igshid=7",
+            "https://ex.org/x",
+        ),
         ("https://ex.org/en/?p=123&utm_medium=rss&utm_campaign=feed", "https://ex.org/en/?p=123"),
         ("https://ex.org/path%7Efoo/?q=a%20b", "https://ex.org/path~foo/?q=a+b"),
         ("https://ex.org:8443/x", "https://ex.org:8443/x"),
@@ -72,8 +75,13 @@ def test_agencies_are_organisation_authors() -> None:
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    [("Maria Dubovikova", "Мария Дубовикова"), ("Sergei Lavrov", "Сергей Лавров"), ("Sergey Lavrov", "SERGEI LAVROV"),
-     ("José Álvarez", "Jose Alvarez"), ("Ahmed al-Hassan", "Ahmed Al Hassan")],
+    [
+        ("Maria Dubovikova", "Мария Дубовикова"),
+        ("Sergei Lavrov", "Сергей Лавров"),
+        ("Sergey Lavrov", "SERGEI LAVROV"),
+        ("José Álvarez", "Jose Alvarez"),
+        ("Ahmed al-Hassan", "Ahmed Al Hassan"),
+    ],
 )
 def test_author_key_joins_spellings_of_one_person(a: str, b: str) -> None:
     assert author_key(a) == author_key(b)
@@ -100,8 +108,12 @@ def test_parse_datetime_to_utc(value: str, iso: str) -> None:
 
 
 def test_dates_in_urls_and_plausibility() -> None:
-    assert date_from_url("https://x.org/2016/05/12/slug/") == dt.datetime(2016, 5, 12, tzinfo=dt.UTC)
-    assert date_from_url("https://x.org/news/20160512/slug") == dt.datetime(2016, 5, 12, tzinfo=dt.UTC)
+    assert date_from_url("https://x.org/2016/05/12/slug/") == dt.datetime(
+        2016, 5, 12, tzinfo=dt.UTC
+    )
+    assert date_from_url("https://x.org/news/20160512/slug") == dt.datetime(
+        2016, 5, 12, tzinfo=dt.UTC
+    )
     assert date_from_url("https://x.org/2016/13/40/slug/") is None
     fetched = dt.datetime(2024, 3, 5, tzinfo=dt.UTC)
     assert plausible(fetched + dt.timedelta(hours=20), fetched)

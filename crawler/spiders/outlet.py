@@ -11,17 +11,17 @@ import datetime as dt
 import os
 import re
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from scrapy import signals
 from pydantic import BaseModel, Field
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
-from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
+from scrapy.spidermiddlewares.httperror import HttpError
 from sqlalchemy import select
 from twisted.python.failure import Failure
 
@@ -52,7 +52,7 @@ class OutletArgs(BaseModel):
 class OutletSpider(scrapy.Spider):
     name = "outlet"
     # 304 (conditional GET) and gone pages reach the callback: they are outcomes, not errors.
-    handle_httpstatus_list = [304, 404, 410]
+    handle_httpstatus_list: ClassVar[list[int]] = [304, 404, 410]
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -101,7 +101,13 @@ class OutletSpider(scrapy.Spider):
         self.outlet_id = row.id
         self.article_res = [re.compile(p) for p in row.article_patterns]
         extra = [d for d in (row.selectors or {}).get("extra_domains", "").split(",") if d]
-        self.site_urls = [row.url, *row.feeds, *row.sitemaps, *row.sections, *(f"http://{d}/" for d in extra)]
+        self.site_urls = [
+            row.url,
+            *row.feeds,
+            *row.sitemaps,
+            *row.sections,
+            *(f"http://{d}/" for d in extra),
+        ]
         max_age = self.mw_settings.crawl.max_article_age_days
         self.oldest = dt.datetime.now(dt.UTC) - dt.timedelta(days=max_age) if max_age else None
 
@@ -109,11 +115,29 @@ class OutletSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.outlet.feeds:
-            yield scrapy.Request(url, self.parse_feed, errback=self.on_error, dont_filter=True, meta={"mw_kind": "feed"})
+            yield scrapy.Request(
+                url,
+                self.parse_feed,
+                errback=self.on_error,
+                dont_filter=True,
+                meta={"mw_kind": "feed"},
+            )
         for url in self.outlet.sitemaps:
-            yield scrapy.Request(url, self.parse_sitemap, errback=self.on_error, dont_filter=True, meta={"mw_kind": "sitemap", "depth_sm": 0})
+            yield scrapy.Request(
+                url,
+                self.parse_sitemap,
+                errback=self.on_error,
+                dont_filter=True,
+                meta={"mw_kind": "sitemap", "depth_sm": 0},
+            )
         for url in self.outlet.sections:
-            yield scrapy.Request(url, self.parse_section, errback=self.on_error, dont_filter=True, meta={"mw_kind": "section", "page": 1})
+            yield scrapy.Request(
+                url,
+                self.parse_section,
+                errback=self.on_error,
+                dont_filter=True,
+                meta={"mw_kind": "section", "page": 1},
+            )
 
     def _stat(self, key: str, n: int = 1) -> None:
         assert self.crawler.stats is not None
@@ -122,7 +146,12 @@ class OutletSpider(scrapy.Spider):
     def _ok(self, response: Response, kind: str) -> bool:
         if response.status >= 400:
             self._stat(f"error/{kind}_http_{response.status}")
-            self.logger.warning("%s returned %s", kind, response.status, extra={"outlet": self.slug, "url": response.url})
+            self.logger.warning(
+                "%s returned %s",
+                kind,
+                response.status,
+                extra={"outlet": self.slug, "url": response.url},
+            )
             return False
         self._stat(f"discovery/{kind}_ok")
         return True
@@ -134,14 +163,26 @@ class OutletSpider(scrapy.Spider):
             yield from self.parse_sitemap(response)
             return
         try:
-            entries, problem = parse_feed(response.body, response.url, (response.headers.get(b"Content-Type") or b"").decode("latin-1"))
+            entries, problem = parse_feed(
+                response.body,
+                response.url,
+                (response.headers.get(b"Content-Type") or b"").decode("latin-1"),
+            )
         except (UnsafeXML, MalformedDocument) as exc:
-            self._stat("error/feed_unsafe" if isinstance(exc, UnsafeXML) else "error/feed_malformed")
-            self.logger.warning("feed skipped: %s", exc, extra={"outlet": self.slug, "url": response.url})
+            self._stat(
+                "error/feed_unsafe" if isinstance(exc, UnsafeXML) else "error/feed_malformed"
+            )
+            self.logger.warning(
+                "feed skipped: %s", exc, extra={"outlet": self.slug, "url": response.url}
+            )
             return
         if problem:
             self._stat("error/feed_malformed")
-            self.logger.warning("feed has errors, using what parses: %s", problem, extra={"outlet": self.slug, "url": response.url})
+            self.logger.warning(
+                "feed has errors, using what parses: %s",
+                problem,
+                extra={"outlet": self.slug, "url": response.url},
+            )
         for e in entries:
             yield from self.article_request(e, response.url, "feed")
 
@@ -151,8 +192,12 @@ class OutletSpider(scrapy.Spider):
         try:
             kind, entries = parse_sitemap(response.body)
         except (UnsafeXML, MalformedDocument) as exc:
-            self._stat("error/sitemap_unsafe" if isinstance(exc, UnsafeXML) else "error/sitemap_malformed")
-            self.logger.warning("sitemap skipped: %s", exc, extra={"outlet": self.slug, "url": response.url})
+            self._stat(
+                "error/sitemap_unsafe" if isinstance(exc, UnsafeXML) else "error/sitemap_malformed"
+            )
+            self.logger.warning(
+                "sitemap skipped: %s", exc, extra={"outlet": self.slug, "url": response.url}
+            )
             return
         depth = response.meta.get("depth_sm", 0)
         if kind == "index":
@@ -163,7 +208,12 @@ class OutletSpider(scrapy.Spider):
                     continue
                 url = response.urljoin(e.url)
                 if self._own(url):
-                    yield scrapy.Request(url, self.parse_sitemap, errback=self.on_error, meta={"mw_kind": "sitemap", "depth_sm": depth + 1})
+                    yield scrapy.Request(
+                        url,
+                        self.parse_sitemap,
+                        errback=self.on_error,
+                        meta={"mw_kind": "sitemap", "depth_sm": depth + 1},
+                    )
             return
         for e in entries:
             yield from self.article_request(e, response.url, "sitemap")
@@ -172,18 +222,27 @@ class OutletSpider(scrapy.Spider):
         if not self._ok(response, "section"):
             return
         page = response.meta.get("page", 1)
-        next_pages = set(response.css("link[rel=next]::attr(href), a[rel=next]::attr(href)").getall())
+        next_pages = set(
+            response.css("link[rel=next]::attr(href), a[rel=next]::attr(href)").getall()
+        )
         for href in response.css("a::attr(href)").getall():
             url = response.urljoin(href.strip())
             if not url.startswith(("http://", "https://")) or not self._own(url):
                 continue
             if self._is_article(url):
                 yield from self.article_request(Entry(url), response.url, "section")
-            elif is_pagination(url) and urlsplit(url).path.startswith(urlsplit(response.url).path.split("page/")[0]):
+            elif is_pagination(url) and urlsplit(url).path.startswith(
+                urlsplit(response.url).path.split("page/")[0]
+            ):
                 next_pages.add(url)
         if page < self.mw_settings.crawl.section_max_pages:
             for href in next_pages:
-                yield scrapy.Request(response.urljoin(href), self.parse_section, errback=self.on_error, meta={"mw_kind": "section", "page": page + 1})
+                yield scrapy.Request(
+                    response.urljoin(href),
+                    self.parse_section,
+                    errback=self.on_error,
+                    meta={"mw_kind": "section", "page": page + 1},
+                )
 
     # --- articles ----------------------------------------------------------------------------
 
@@ -210,7 +269,9 @@ class OutletSpider(scrapy.Spider):
             self._stat("skipped/too_old")
             return
         yield scrapy.Request(
-            url, self.parse_article, errback=self.on_error,
+            url,
+            self.parse_article,
+            errback=self.on_error,
             meta={"mw_article": True, "mw_kind": "article", "hints": entry.hints(), "via": via},
         )
 
@@ -222,7 +283,9 @@ class OutletSpider(scrapy.Spider):
         headers = response.headers
         yield PageItem(
             outlet_slug=self.slug,
-            requested_url=response.request.meta.get("redirect_urls", [response.url])[0] if response.request else response.url,
+            requested_url=response.request.meta.get("redirect_urls", [response.url])[0]
+            if response.request
+            else response.url,
             url=response.url,
             status=status,
             body=b"" if status == 304 else response.body,
@@ -237,7 +300,9 @@ class OutletSpider(scrapy.Spider):
         request = getattr(failure, "request", None)
         kind = request.meta.get("mw_kind", "request") if request is not None else "request"
         if failure.check(HttpError):
-            self._stat(f"error/{kind}_http_{failure.value.response.status}")
+            response = getattr(failure.value, "response", None)
+            status = response.status if response is not None else "unknown"
+            self._stat(f"error/{kind}_http_{status}")
         elif failure.check(IgnoreRequest):
             if "max redirections" not in str(failure.value):
                 return  # a known URL or robots.txt: counted where it was decided
@@ -245,6 +310,8 @@ class OutletSpider(scrapy.Spider):
         else:
             self._stat(f"error/{kind}_{failure.type.__name__ if failure.type else 'unknown'}")
         self.logger.warning(
-            "%s failed: %s", kind, failure.getErrorMessage(),
+            "%s failed: %s",
+            kind,
+            failure.getErrorMessage(),
             extra={"outlet": self.slug, "url": request.url if request is not None else ""},
         )
