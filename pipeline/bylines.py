@@ -31,7 +31,7 @@ BIO_RE = re.compile(
 )
 BIO_RE_RU = re.compile(r"^(?P<name>[А-ЯЁ][а-яё\-]+(?:\s+[А-ЯЁ][а-яё\-]+){1,2})\s+[—–-]\s+[а-яё]")
 BIO_RE_AR = re.compile(
-    r"^(?P<name>(?:[\u0621-\u064a]+\s+){1,3}[\u0621-\u064a]+)\s*[،,:\-–—]?\s+(?:كاتب|كاتبة|باحث|باحثة|صحفي|صحفية|محلل|محللة|أستاذ|أستاذة|رئيس|رئيسة|مدير|مديرة)"
+    r"^(?P<name>(?:[\u0621-\u064a]+\s+){1,3}[\u0621-\u064a]+)\s*[،,:\-–—]?\s+(?:كاتب|كاتبة|باحث|باحثة|صحفي|صحفية|محلل|محللة|أستاذ|أستاذة)\b"
 )
 DISCLAIMER_RE = re.compile(
     r"views? expressed .{0,80}(?:are|is) (?:solely |entirely )?(?:those of the|the author|his own|her own|their own|the writer)"
@@ -110,7 +110,7 @@ def lone_name_lines(lines: list[str], bio_names: set[str]) -> list[int]:
 def bio_authors(lines: list[str], site_names: Iterable[str]) -> list[AuthorName]:
     """Authors named by a bio in the last paragraphs ("X is a senior fellow at …")."""
     found: list[AuthorName] = []
-    tail = [ln.strip() for ln in lines[-5:] if ln.strip()]
+    tail = [ln.strip() for ln in lines[-3:] if ln.strip() and len(ln) < 700]
     for line in tail:
         line_c = re.sub(r"^[_\-–—*=\s]+", "", line)
         for rx in (BIO_RE, BIO_RE_RU, BIO_RE_AR):

@@ -342,14 +342,11 @@ def _dates(
     ]
     source, published = dates.first_plausible(candidates, fetched_at)
     if published is None:
-        source, published = dates.first_plausible(
-            [("trafilatura", p(traf_meta.get("date")))], fetched_at
-        )
-    if published is None:
         from htmldate import find_date
 
         try:
-            found = find_date(html_text, url=url, original_date=True, extensive_search=True)
+            # Markup and URL only: free-text search mistakes "© 2024" in a footer for a date.
+            found = find_date(html_text, url=url, original_date=True, extensive_search=False)
         except Exception:
             found = None
         source, published = dates.first_plausible([("htmldate", p(found))], fetched_at)

@@ -15,10 +15,12 @@ overlap, the longest match wins its span.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import ahocorasick
 
@@ -131,21 +133,62 @@ def _is_word(ch: str) -> bool:
     return ch.isalnum() or ch == "_" or unicodedata.category(ch) == "Mn"
 
 
+def _key_text(text: str) -> str:
+    """An alias as the automaton sees it: folded, non-word characters as single spaces."""
+    return " ".join("".join(c if _is_word(c) else " " for c in fold(text)).split())
+
+
+def _bounded(key: str, script: str) -> str:
+    """The automaton key with its fixed word boundaries: Arabic leaves the left side open
+    (proclitics), Russian the right side (endings); everything else is a whole word."""
+    if script == "arabic":
+        return key + " "
+    if script == "cyrillic":
+        return " " + key
+    return " " + key + " "
+
+
+# Characters that folding removes or expands (combining marks, tatweel, harakat, ligatures and
+# presentation forms, full-width forms): texts with any of them take the offset-mapping path.
+_SLOW_RE = re.compile(
+    "[\u0300-\u036f\u0640\u064b-\u065f\u0670\u06d6-\u06dc\ufb00-\ufdff\ufe70-\ufeff\uff00-\uffef]"
+)
+_NONWORD_RE = re.compile(r"\W")
+
+
+@lru_cache(maxsize=65536)
+def _one_char_fold(ch: str) -> str | None:
+    f = fold_char(ch)
+    if len(f) != 1:
+        return None
+    return f if _is_word(f) else " "
+
+
 def fold_fast(text: str) -> tuple[str, list[int] | None]:
-    """Fold ``text``; offsets are None when folding kept every character one-to-one (most text),
-    which spares building an offset list."""
-    table: dict[int, str] = {}
-    one_to_one = True
-    for ch in set(text):
-        f = fold_char(ch)
-        if len(f) != 1:
-            one_to_one = False
-            break
-        if f != ch:
-            table[ord(ch)] = f
-    if one_to_one:
-        return text.translate(table), None
-    return fold_with_offsets(text)
+    """Fold ``text`` and turn every non-word character into a space, one character for one, so
+    word boundaries are plain spaces the automaton can match and offsets need no map (None).
+    Texts where folding removes or expands characters fall back to an explicit offset map."""
+    folded = text.casefold()
+    if len(folded) != len(text) or _SLOW_RE.search(text):
+        return _fold_slow(text)
+    folded = _NONWORD_RE.sub(" ", folded)
+    if not folded.isascii():
+        table: dict[int, str] = {}
+        for ch in set(folded):
+            if ch > "\x7f":
+                f = _one_char_fold(ch)
+                if f is None:
+                    return _fold_slow(text)
+                if f != ch:
+                    table[ord(ch)] = f
+        if table:
+            folded = folded.translate(table)
+    return folded, None
+
+
+def _fold_slow(text: str) -> tuple[str, list[int]]:
+    folded, offsets = fold_with_offsets(text)
+    return "".join(c if _is_word(c) else " " for c in folded), offsets
 
 
 class Matcher:
@@ -157,11 +200,13 @@ class Matcher:
         self.size = 0
         for a in aliases:
             text = " ".join(unicodedata.normalize("NFC", a.text).split())
-            key = fold(text)
+            key = _key_text(text)
             if len(key) < 2:
                 continue
             script = script_of(key)
-            keys[key].append(_Payload(a.entity_id, text, len(key), script, a.case_sensitive, False))
+            keys[_bounded(key, script)].append(
+                _Payload(a.entity_id, text, len(key), script, a.case_sensitive, False)
+            )
             self.size += 1
             if (
                 script == "cyrillic"
@@ -170,7 +215,7 @@ class Matcher:
                 and " " not in key[-4:]
             ):
                 stem = key[:-1]
-                keys[stem].append(
+                keys[_bounded(stem, script)].append(
                     _Payload(a.entity_id, text, len(stem), script, a.case_sensitive, True)
                 )
         for key, payloads in keys.items():
@@ -208,8 +253,11 @@ class Matcher:
             return []
         folded, offsets = fold_fast(text)
         cands: list[tuple[int, int, _Payload]] = []
-        for last, payloads in self.automaton.iter(folded):
+        # Padded with a space on each side: index i of the padded text is i - 1 of `folded`,
+        # and a key ends with its right boundary space unless the script allows endings.
+        for hit_end, payloads in self.automaton.iter(" " + folded + " "):
             for p in payloads:
+                last = hit_end - 2 if p.script != "cyrillic" else hit_end - 1
                 start = last - p.key_len + 1
                 if not self._left_ok(folded, start, p.script):
                     continue

@@ -87,7 +87,9 @@ def test_a_crawl_of_the_sample_outlets_lands_deduplicated_articles(
     assert dict((a, s) for s, a in apps)[original] == "meridian"
     r = runs(engine)
     assert all(r[o].status == "ok" for o in OUTLETS)
-    assert r["observatory"].new + r["observatory"].duplicates + r["meridian"].new == 7
+    # Both outlets run at once: either may store the op-ed first, the other sees a duplicate.
+    both = (r["observatory"], r["meridian"])
+    assert sum(x.new for x in both) == 6 and sum(x.duplicates for x in both) == 1
     # One listed sitemap entry is a 2019 page that no longer exists.
     assert r["meridian"].errors == {"article_http_404": 1}
 
