@@ -18,7 +18,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine, Float, Integer, and_, exists, func, literal_column, or_, select, text
+from sqlalchemy import Engine, Float, Integer, and_, func, literal_column, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from models import (
@@ -47,7 +47,7 @@ CSV_COLUMNS = [
     "url",
     "appearances",
 ]
-PG_DOCUMENT = "to_tsvector('simple'::regconfig, coalesce(articles.title, '') || ' ' || coalesce(articles.lead, '') || ' ' || coalesce(articles.text, ''))"
+PG_DOCUMENT = "articles.search_vector"  # a stored generated tsvector column (migration 0002)
 
 
 class QueryError(ValueError):
@@ -149,25 +149,72 @@ class Query:
         return q
 
 
-def _entity_filter(name: str, kind: str) -> ColumnElement[bool]:
+def entity_ids(session: Any, name: str, kind: str) -> set[int]:
+    """Entities of this kind whose name or any alias is ``name`` (case-insensitive)."""
     folded = name.strip().casefold()
-    by_alias = exists().where(
-        WatchAlias.entity_id == WatchEntity.id, func.lower(WatchAlias.text) == folded
+    by_name = select(WatchEntity.id).where(
+        WatchEntity.kind == kind, func.lower(WatchEntity.name) == folded
     )
-    return exists().where(
-        Mention.article_id == Article.id,
-        Mention.entity_id == WatchEntity.id,
-        WatchEntity.kind == kind,
-        or_(func.lower(WatchEntity.name) == folded, by_alias),
+    by_alias = (
+        select(WatchEntity.id)
+        .join(WatchAlias, WatchAlias.entity_id == WatchEntity.id)
+        .where(WatchEntity.kind == kind, func.lower(WatchAlias.text) == folded)
     )
+    return set(session.scalars(by_name.union(by_alias)))
+
+
+RANK_WINDOW = 1000  # text matches are ranked among the most recent this many
 
 
 def run_search(engine: Engine, q: Query) -> list[dict[str, Any]]:
+    """Article rows for the query. With TEXT: the most relevant among the RANK_WINDOW most recent
+    matches (a monitoring archive is read newest first; this bounds the cost of ranking a
+    common word over a large archive). Without: newest first."""
     dialect = engine.dialect.name
     when = func.coalesce(Article.published_at, Article.first_seen)
-    stmt = select(Article.id)
-    order: list[Any] = []
-    if q.text:
+    conds: list[ColumnElement[bool]] = []
+    with read_session(engine) as s:
+        groups = [entity_ids(s, a, "actor") for a in q.actors] + [
+            entity_ids(s, p, "place") for p in q.places
+        ]
+    if any(not g for g in groups):
+        return []  # a name that is no tracked entity of that kind matches nothing
+    for group in groups:
+        conds.append(Article.id.in_(select(Mention.article_id).where(Mention.entity_id.in_(group))))
+    if q.outlets:
+        conds.append(
+            Article.id.in_(
+                select(Appearance.article_id)
+                .join(Outlet, Outlet.id == Appearance.outlet_id)
+                .where(Outlet.slug.in_(q.outlets))
+            )
+        )
+    if q.author:
+        key = author_key(q.author)
+        pattern = "%" + key.replace("%", "").replace("_", "") + "%"
+        conds.append(
+            Article.id.in_(
+                select(ArticleAuthor.article_id)
+                .join(Author, Author.id == ArticleAuthor.author_id)
+                .where(or_(Author.key == key, Author.key.like(pattern)))
+            )
+        )
+    if q.since:
+        conds.append(when >= q.since)
+    if q.until:
+        conds.append(when < q.until)
+    if q.opinion:
+        conds.append(Article.is_opinion.is_(True))
+    if q.language:
+        conds.append(Article.language == q.language)
+    if not q.text:
+        stmt = (
+            select(Article.id)
+            .where(and_(True, *conds))
+            .order_by(when.desc(), Article.id.desc())
+            .limit(q.limit)
+        )
+    else:
         if dialect == "sqlite":
             match = fts5_query(q.text)
             if not match:
@@ -180,47 +227,27 @@ def run_search(engine: Engine, q: Query) -> list[dict[str, Any]]:
                 .columns(id=Integer, rank=Float)
                 .subquery("fts")
             )
-            stmt = stmt.join(fts, fts.c.id == Article.id)
-            order.append(fts.c.rank.asc())
+            # bm25: lower is better; negate so that both dialects sort "higher is better".
+            inner = select(
+                Article.id.label("id"), (-fts.c.rank).label("score"), when.label("at")
+            ).join(fts, fts.c.id == Article.id)
         else:
             tsq = func.websearch_to_tsquery(literal_column("'simple'::regconfig"), q.text)
             doc: ColumnElement[Any] = literal_column(PG_DOCUMENT)
-            stmt = stmt.where(doc.op("@@")(tsq))
-            order.append(func.ts_rank(doc, tsq).desc())
-    conds: list[ColumnElement[bool]] = []
-    conds += [_entity_filter(a, "actor") for a in q.actors]
-    conds += [_entity_filter(p, "place") for p in q.places]
-    if q.outlets:
-        conds.append(
-            exists().where(
-                Appearance.article_id == Article.id,
-                Appearance.outlet_id == Outlet.id,
-                Outlet.slug.in_(q.outlets),
-            )
+            inner = select(
+                Article.id.label("id"), func.ts_rank(doc, tsq).label("score"), when.label("at")
+            ).where(doc.op("@@")(tsq))
+        window = (
+            inner.where(and_(True, *conds))
+            .order_by(when.desc(), Article.id.desc())
+            .limit(RANK_WINDOW)
+            .subquery("recent")
         )
-    if q.author:
-        key = author_key(q.author)
-        conds.append(
-            exists().where(
-                ArticleAuthor.article_id == Article.id,
-                ArticleAuthor.author_id == Author.id,
-                or_(
-                    Author.key == key,
-                    Author.key.like("%" + key.replace("%", "").replace("_", "") + "%"),
-                ),
-            )
+        stmt = (
+            select(window.c.id)
+            .order_by(window.c.score.desc(), window.c.at.desc(), window.c.id.desc())
+            .limit(q.limit)
         )
-    if q.since:
-        conds.append(when >= q.since)
-    if q.until:
-        conds.append(when < q.until)
-    if q.opinion:
-        conds.append(Article.is_opinion.is_(True))
-    if q.language:
-        conds.append(Article.language == q.language)
-    if conds:
-        stmt = stmt.where(and_(*conds))
-    stmt = stmt.order_by(*order, when.desc(), Article.id.desc()).limit(q.limit)
     with read_session(engine) as s:
         ids = list(s.scalars(stmt))
         return describe(s, ids)

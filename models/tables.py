@@ -89,8 +89,9 @@ class LshBand(Base):
 
     __tablename__ = "lsh_bands"
 
-    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The key leads the primary key: a lookup is a handful of `key IN (...)` index probes.
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
     article_id: Mapped[int] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, delete, func, insert, select, text, tuple_
+from sqlalchemy import Engine, delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from models import (
@@ -86,41 +86,40 @@ def set_article_authors(session: Session, article: Article, authors: list[Author
 def find_near_duplicate(
     session: Session, fp: Fingerprint, threshold: float, outlet_id: int
 ) -> int | None:
-    """The stored article most similar to ``fp`` above the threshold, via the LSH band table."""
+    """The stored article most similar to ``fp`` above the threshold, via the LSH band table:
+    index probes for the page's band keys, then an exact signature comparison of the
+    candidates. A candidate from the same outlet must clear the stricter same-outlet bar."""
     if fp.signature is None:
         return None
     keys = band_keys(fp.signature, threshold)
-    rows = session.execute(
-        select(LshBand.article_id, func.count().label("hits"))
-        .where(tuple_(LshBand.band, LshBand.key).in_(keys))
-        .group_by(LshBand.article_id)
-        .order_by(func.count().desc())
-        .limit(25)
-    ).all()
-    if not rows:
-        return None
-    candidates = session.execute(
-        select(Article.id, Article.minhash).where(
-            Article.id.in_([r[0] for r in rows]), Article.minhash.is_not(None)
+    wanted = set(keys)
+    # One round trip: the matching bands with their articles' signatures.
+    hits: dict[int, int] = {}
+    signatures: dict[int, bytes] = {}
+    for art_id, band, key, sig in session.execute(
+        select(LshBand.article_id, LshBand.band, LshBand.key, Article.minhash)
+        .join(Article, Article.id == LshBand.article_id)
+        .where(LshBand.key.in_([k for _, k in keys]))
+    ):
+        if (band, key) in wanted and sig is not None:
+            hits[art_id] = hits.get(art_id, 0) + 1
+            signatures[art_id] = sig
+    scored = []
+    for art_id in sorted(hits, key=lambda a: -hits[a])[:25]:
+        sim = similarity(fp.signature, signatures[art_id])
+        if sim >= threshold:
+            scored.append((sim, art_id))
+    for sim, art_id in sorted(scored, reverse=True):
+        if sim >= max(threshold, SAME_OUTLET_THRESHOLD):
+            return art_id
+        same_outlet = session.scalar(
+            select(Appearance.id)
+            .where(Appearance.article_id == art_id, Appearance.outlet_id == outlet_id)
+            .limit(1)
         )
-    ).all()
-    same_outlet = set(
-        session.scalars(
-            select(Appearance.article_id).where(
-                Appearance.article_id.in_([c[0] for c in candidates]),
-                Appearance.outlet_id == outlet_id,
-            )
-        )
-    )
-    best, best_sim = None, 0.0
-    for art_id, sig in candidates:
-        if sig is None:
-            continue
-        sim = similarity(fp.signature, sig)
-        needed = max(threshold, SAME_OUTLET_THRESHOLD) if art_id in same_outlet else threshold
-        if sim >= needed and sim > best_sim:
-            best, best_sim = art_id, sim
-    return best
+        if same_outlet is None:
+            return art_id
+    return None
 
 
 def _set_text(

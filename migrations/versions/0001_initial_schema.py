@@ -300,8 +300,8 @@ def upgrade() -> None:
 
     op.create_table(
         "lsh_bands",
-        sa.Column("band", sa.Integer(), nullable=False),
         sa.Column("key", sa.BigInteger(), nullable=False),
+        sa.Column("band", sa.Integer(), nullable=False),
         sa.Column(
             "article_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
@@ -311,7 +311,7 @@ def upgrade() -> None:
             name=op.f("fk_lsh_bands_article_id_articles"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("band", "key", "article_id", name=op.f("pk_lsh_bands")),
+        sa.PrimaryKeyConstraint("key", "band", "article_id", name=op.f("pk_lsh_bands")),
     )
     with op.batch_alter_table("lsh_bands", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_lsh_bands_article_id"), ["article_id"], unique=False)
