@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -54,8 +54,11 @@ def postgres_db() -> Iterator[Engine]:
             c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def dialects() -> list[tuple[str, object]]:
-    out: list[tuple[str, object]] = [("SQLite", sqlite_db)]
+DbFactory = Callable[[], AbstractContextManager[Engine]]
+
+
+def dialects() -> list[tuple[str, DbFactory]]:
+    out: list[tuple[str, DbFactory]] = [("SQLite", sqlite_db)]
     if pg_available():
         out.append(("PostgreSQL", postgres_db))
     return out

@@ -148,7 +148,7 @@ def store_throughput(make_db: Any, n: int = 300) -> dict[str, Any]:
             ),
         )
         with read_session(engine) as s:
-            oid = s.scalar(select(Outlet.id))
+            oid = s.scalars(select(Outlet.id)).one()
         t0 = time.perf_counter()
         for page, url in extracted:
             store_page(engine, oid, page, FetchInfo(url))

@@ -165,7 +165,7 @@ def report(folder: Path) -> dict[str, dict[str, float | None]]:
     return {
         "mediawatch": {f: ours.mean(f) for f in FIELDS},
         "trafilatura": {f: theirs.mean(f) for f in FIELDS},
-        "_cases": {"n": float(len(cases)), "articles": float(sum(c.is_article for c in cases))},  # type: ignore[dict-item]
+        "_cases": {"n": float(len(cases)), "articles": float(sum(c.is_article for c in cases))},
     }
 
 

@@ -144,7 +144,7 @@ def timed(engine: Engine, q: Query) -> dict[str, float]:
     return {"median": statistics.median(ms), "p95": ms[int(len(ms) * 0.95) - 1]}
 
 
-QUERIES = {
+QUERIES: dict[str, dict[str, Any]] = {
     "text": dict(text="ceasefire"),
     "entity": dict(actors=["Entity 7"]),
     "text + entity": dict(text="ceasefire", actors=["Entity 7"]),
@@ -164,7 +164,7 @@ def run() -> dict[str, Any]:
             out[name] = {
                 "load_s": load_s,
                 **{label: timed(engine, Query.build(**kw)) for label, kw in QUERIES.items()},
-            }  # type: ignore[arg-type]
+            }
     return out
 
 

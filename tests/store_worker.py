@@ -9,6 +9,9 @@ import random
 import sys
 import time
 
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
 from models import Outlet, in_transaction, insert_ignore, make_engine
 from pipeline.extract import extract_page
 from pipeline.store import FetchInfo, store_page
@@ -37,8 +40,8 @@ def synthetic_page(i: int) -> tuple[str, str]:
     return html, f"http://sample.test/synthetic/2024/03/05/story-{i}/"
 
 
-def outlet_ids(engine) -> dict[str, int]:
-    def work(s) -> dict[str, int]:
+def outlet_ids(engine: Engine) -> dict[str, int]:
+    def work(s: Session) -> dict[str, int]:
         out = {}
         for slug in ("meridian", "observatory", "synthetic"):
             insert_ignore(

@@ -1,0 +1,63 @@
+"""`make bench`: every benchmark, results written to bench/RESULTS.md (and printed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import sys
+import time
+from pathlib import Path
+
+from bench import crawl, dedup, extraction, flagging, search
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+NOTES = Path(__file__).with_name("NOTES.md")
+
+
+def main() -> int:
+    only = set(sys.argv[1:])
+    sections: list[tuple[str, str]] = []
+
+    def section(name: str, title: str, fn: object) -> None:
+        if only and name not in only:
+            return
+        t0 = time.perf_counter()
+        print(f"== {title} …", flush=True)
+        body = fn()  # type: ignore[operator]
+        print(body, f"\n({time.perf_counter() - t0:.0f} s)\n", flush=True)
+        sections.append((title, body))
+
+    fixtures = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "extract"
+    section(
+        "extraction",
+        "Extraction quality (fixture set) — ours vs trafilatura",
+        lambda: extraction.markdown_table(extraction.report(fixtures)),
+    )
+    section(
+        "flagging",
+        "Flagging throughput — Aho–Corasick vs one regex per alias",
+        lambda: flagging.markdown(flagging.run()),
+    )
+    section(
+        "dedup", "Near-duplicate lookup and store throughput", lambda: dedup.markdown(dedup.run())
+    )
+    section("search", "Search latency at 100k articles", lambda: search.markdown(search.run()))
+    section("crawl", "Crawl throughput", lambda: crawl.markdown(crawl.run()))
+    if not only:
+        header = [
+            "# Benchmark results",
+            "",
+            f"Written by `make bench` on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC — Python {platform.python_version()}, "
+            f"{platform.machine()}, {platform.system()}. Every number is a ratio against a baseline measured in the same run, "
+            "or a latency on this machine; none is a pass/fail assertion (the test suite only enforces extraction quality floors).",
+            "",
+        ]
+        body = [f"## {title}\n\n{text}\n" for title, text in sections]
+        notes = NOTES.read_text("utf-8") if NOTES.exists() else ""
+        RESULTS.write_text("\n".join(header + body) + ("\n" + notes if notes else ""), "utf-8")
+        print(f"wrote {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
