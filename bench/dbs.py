@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -62,3 +63,29 @@ def dialects() -> list[tuple[str, DbFactory]]:
     if pg_available():
         out.append(("PostgreSQL", postgres_db))
     return out
+
+
+def bench_outlet(engine: Engine, slug: str = "b", url: str = "http://sample.test/") -> int:
+    """An outlet row for benchmark pages; its id."""
+    from sqlalchemy import select
+
+    from models import Outlet, in_transaction
+
+    def work(session: Any) -> int:
+        session.add(
+            Outlet(
+                slug=slug,
+                name=slug.title(),
+                url=url,
+                feeds=[],
+                sitemaps=[],
+                sections=[],
+                article_patterns=[],
+                opinion_patterns=[],
+                selectors={},
+            )
+        )
+        session.flush()
+        return int(session.scalars(select(Outlet.id).where(Outlet.slug == slug)).one())
+
+    return in_transaction(engine, work)

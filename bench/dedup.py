@@ -10,10 +10,10 @@ import time
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert
 
-from bench.dbs import dialects
-from models import Article, LshBand, Outlet, in_transaction, read_session
+from bench.dbs import bench_outlet, dialects
+from models import Article, LshBand, in_transaction, read_session
 from pipeline.dedup import NUM_PERM, Fingerprint, band_keys, similarity
 from pipeline.extract import extract_page
 from pipeline.store import FetchInfo, find_near_duplicate, store_page
@@ -63,22 +63,7 @@ def _fill(engine: Engine, sigs: np.ndarray, start: int) -> None:
 def lookup(make_db: Any, sizes: tuple[int, ...] = (10_000, 100_000)) -> list[dict[str, Any]]:
     rows = []
     with make_db() as engine:
-        in_transaction(
-            engine,
-            lambda s: s.add(
-                Outlet(
-                    slug="b",
-                    name="B",
-                    url="http://b/",
-                    feeds=[],
-                    sitemaps=[],
-                    sections=[],
-                    article_patterns=[],
-                    opinion_patterns=[],
-                    selectors={},
-                )
-            ),
-        )
+        bench_outlet(engine)
         stored = np.zeros((0, NUM_PERM), dtype=np.uint64)
         for size in sizes:
             new = _signatures(size - len(stored), seed=size)
@@ -131,24 +116,7 @@ def store_throughput(make_db: Any, n: int = 300) -> dict[str, Any]:
     extracted = [(extract_page(html, url), url) for html, url in pages]
     extract_s = time.perf_counter() - t0
     with make_db() as engine:
-        in_transaction(
-            engine,
-            lambda s: s.add(
-                Outlet(
-                    slug="b",
-                    name="B",
-                    url="http://sample.test/",
-                    feeds=[],
-                    sitemaps=[],
-                    sections=[],
-                    article_patterns=[],
-                    opinion_patterns=[],
-                    selectors={},
-                )
-            ),
-        )
-        with read_session(engine) as s:
-            oid = s.scalars(select(Outlet.id)).one()
+        oid = bench_outlet(engine)
         t0 = time.perf_counter()
         for page, url in extracted:
             store_page(engine, oid, page, FetchInfo(url))

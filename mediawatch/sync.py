@@ -146,6 +146,21 @@ def upsert_entity(
     return ""
 
 
+def upsert_watch(
+    session: Session, cfg: WatchConfig, *, from_config: bool, replace_aliases: bool = True
+) -> str:
+    return upsert_entity(
+        session,
+        cfg.name,
+        cfg.kind,
+        alias_specs(cfg),
+        wikidata=cfg.wikidata,
+        notes=cfg.notes,
+        from_config=from_config,
+        replace_aliases=replace_aliases,
+    )
+
+
 def _sync_subscriber(session: Session, cfg: SubscriberConfig, entity_ids: dict[str, int]) -> str:
     row = session.scalar(select(Subscriber).where(Subscriber.email == cfg.email))
     values = {
@@ -189,15 +204,7 @@ def sync_config(engine: Engine, settings: Settings) -> SyncReport:
                 report.add("outlets disabled")
 
         for w in settings.watch:
-            r = upsert_entity(
-                session,
-                w.name,
-                w.kind,
-                alias_specs(w),
-                wikidata=w.wikidata,
-                notes=w.notes,
-                from_config=True,
-            )
+            r = upsert_watch(session, w, from_config=True)
             if r:
                 report.add(r)
         session.flush()

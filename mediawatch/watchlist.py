@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from mediawatch.config import WatchConfig
-from mediawatch.sync import SyncReport, alias_specs, upsert_entity
+from mediawatch.sync import SyncReport, upsert_watch
 from models import Mention, WatchEntity, in_transaction, read_session
 
 CSV_COLUMNS = ("name", "kind", "aliases", "case_sensitive", "wikidata", "notes")
@@ -80,16 +80,7 @@ def import_csv(engine: Engine, path: Path) -> SyncReport:
     def work(session: Session) -> SyncReport:
         report = SyncReport()
         for cfg in entries:
-            result = upsert_entity(
-                session,
-                cfg.name,
-                cfg.kind,
-                alias_specs(cfg),
-                wikidata=cfg.wikidata,
-                notes=cfg.notes,
-                from_config=False,
-                replace_aliases=False,
-            )
+            result = upsert_watch(session, cfg, from_config=False, replace_aliases=False)
             if result:
                 report.add(result)
         return report

@@ -71,7 +71,8 @@ ROLE_WORDS = {
     "video",
     "illustration",
 }
-# Bylines that are not people; they are dropped.
+# Bylines that are not people; they are dropped. (Navigation words are in NAV_WORDS: a
+# candidate containing one is never a person.)
 NON_PERSONS = {
     "admin",
     "administrator",
@@ -116,27 +117,8 @@ NON_PERSONS = {
     "wire",
     "wires",
     "press release",
-    "home",
-    "menu",
-    "search",
-    "login",
-    "subscribe",
-    "share",
-    "tweet",
-    "follow",
-    "news",
-    "opinion",
     "comment",
-    "comments",
-    "more",
     "read more",
-    "latest",
-    "about",
-    "contact",
-    "privacy",
-    "sections",
-    "world",
-    "politics",
 }
 # Wire services: kept, as organisation authors.
 AGENCIES = {

@@ -23,17 +23,26 @@ HERE = Path(__file__).parent
 
 def main() -> int:
     console = Console()
-    workdir = Path(os.environ.get("MEDIAWATCH_DEMO_DIR") or tempfile.mkdtemp(prefix="mediawatch-demo-"))
+    workdir = Path(
+        os.environ.get("MEDIAWATCH_DEMO_DIR") or tempfile.mkdtemp(prefix="mediawatch-demo-")
+    )
     workdir.mkdir(parents=True, exist_ok=True)
     with SiteServer(HERE / "sites", slow_seconds=5) as server:
         config = workdir / "mediawatch.toml"
-        config.write_text((HERE / "mediawatch.toml.in").read_text("utf-8").replace("{{BASE}}", server.base), "utf-8")
+        config.write_text(
+            (HERE / "mediawatch.toml.in").read_text("utf-8").replace("{{BASE}}", server.base),
+            "utf-8",
+        )
         env = {**os.environ}
         env.pop("MEDIAWATCH_CONFIG", None)
 
         def mw(*args: str, check: bool = True) -> int:
             console.print(Rule(f"mediawatch {' '.join(args)}"))
-            rc = subprocess.call([sys.executable, "-m", "mediawatch.cli", "--config", str(config), *args], env=env, cwd=workdir)
+            rc = subprocess.call(
+                [sys.executable, "-m", "mediawatch.cli", "--config", str(config), *args],
+                env=env,
+                cwd=workdir,
+            )
             if check and rc not in (0,):
                 console.print(f"[red]mediawatch {' '.join(args)} exited {rc}[/]")
             return rc
@@ -49,7 +58,9 @@ def main() -> int:
         mw("digest", "--dry-run", "--out", str(workdir / "digest-preview"))
     console.print(Rule("done"))
     console.print(f"database:        {workdir / 'mediawatch.db'}")
-    console.print(f"digest previews: {workdir / 'digest-preview'}  (open the .html files in a browser)")
+    console.print(
+        f"digest previews: {workdir / 'digest-preview'}  (open the .html files in a browser)"
+    )
     console.print(f"crawl logs:      {workdir / 'logs'}")
     console.print(f"try:             .venv/bin/mediawatch --config {config} show 2")
     return 0
