@@ -1,0 +1,98 @@
+"""The management commands, through the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import run_cli
+
+
+def test_init_writes_a_config_once_and_never_overwrites_it(tmp_path: Path) -> None:
+    cfg = tmp_path / "mediawatch.toml"
+    assert run_cli("init", config=cfg).returncode == 0
+    cfg.write_text(cfg.read_text() + "\n# my edit\n")
+    again = run_cli("init", config=cfg)
+    assert again.returncode == 0 and "kept as it is" in again.stdout
+    assert cfg.read_text().endswith("# my edit\n")
+    assert run_cli("db", "check", config=cfg).returncode == 0
+    status = json.loads(run_cli("status", "--json", config=cfg).stdout)
+    assert status["counts"]["articles"] == 0
+
+
+def test_watchlist_import_add_and_list(tmp_path: Path) -> None:
+    cfg = tmp_path / "mediawatch.toml"
+    run_cli("init", config=cfg)
+    good = tmp_path / "watch.csv"
+    good.write_text(
+        "name,kind,aliases,case_sensitive,wikidata\nAleppo,place,Алеппо@ru|حلب@ar,,Q41183\nIslamic State,actor,Daesh|داعش@ar,ISIS|ISIL,\n",
+        "utf-8",
+    )
+    result = run_cli("watch", "import", str(good), config=cfg)
+    assert result.returncode == 0, result.stderr
+    added = run_cli(
+        "watch",
+        "add",
+        "Sergei Lavrov",
+        "--kind",
+        "actor",
+        "--alias",
+        "Lavrov",
+        "--alias",
+        "Лавров@ru",
+        config=cfg,
+    )
+    assert added.returncode == 0, added.stderr
+    rows = {
+        r["name"]: r
+        for r in json.loads(run_cli("watch", "list", "--format", "json", config=cfg).stdout)
+    }
+    assert set(rows) == {"Aleppo", "Islamic State", "Sergei Lavrov"}
+    assert {"text": "حلب", "language": "ar", "case_sensitive": False} in rows["Aleppo"]["aliases"]
+    assert {"text": "ISIS", "language": "", "case_sensitive": True} in rows["Islamic State"][
+        "aliases"
+    ]
+
+
+def test_a_bad_csv_row_is_named_and_nothing_is_imported(tmp_path: Path) -> None:
+    cfg = tmp_path / "mediawatch.toml"
+    run_cli("init", config=cfg)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,kind,aliases\nAleppo,place,حلب@ar\nRaqqa,city,الرقة@ar\n", "utf-8")
+    result = run_cli("watch", "import", str(bad), config=cfg)
+    assert result.returncode == 2
+    assert "line 3" in result.stderr and "kind" in result.stderr
+    assert json.loads(run_cli("watch", "list", "--format", "json", config=cfg).stdout) == []
+
+
+def test_outlets_add_and_list(tmp_path: Path) -> None:
+    cfg = tmp_path / "mediawatch.toml"
+    run_cli("init", config=cfg)
+    ok = run_cli(
+        "outlets",
+        "add",
+        "daily",
+        "--name",
+        "Example Daily",
+        "--url",
+        "https://daily.example/",
+        "--feed",
+        "https://daily.example/feed/",
+        "--article-pattern",
+        r"/\d{4}/",
+        config=cfg,
+    )
+    assert ok.returncode == 0, ok.stderr
+    bad = run_cli("outlets", "add", "Bad Slug", "--name", "x", "--url", "ftp://x", config=cfg)
+    assert bad.returncode == 2 and "slug" in bad.stderr
+    rows = json.loads(run_cli("outlets", "list", "--format", "json", config=cfg).stdout)
+    assert [r["slug"] for r in rows] == ["daily"] and rows[0]["feeds"] == [
+        "https://daily.example/feed/"
+    ]
+
+
+def test_commands_refuse_a_database_that_is_not_migrated(tmp_path: Path) -> None:
+    cfg = tmp_path / "mediawatch.toml"
+    cfg.write_text('[database]\nurl = "sqlite:///other.db"\n')
+    result = run_cli("status", config=cfg)
+    assert result.returncode == 2 and "mediawatch db upgrade" in result.stderr
