@@ -29,8 +29,13 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, echo: bool = False) -> 
         return engine
     # psycopg prepares a statement server-side after 5 runs, and PostgreSQL may then plan it
     # generically, blind to the values: full-text and date filters get far worse plans.
+    # Parallel workers do not pay for our short LIMITed queries: a parallel index scan walked 20x
+    # the rows of the serial plan for a "newest mentions of X" search (bench/NOTES.md).
     return create_engine(
-        url, echo=echo, pool_pre_ping=True, connect_args={"prepare_threshold": None}
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        connect_args={"prepare_threshold": None, "options": "-c max_parallel_workers_per_gather=0"},
     )
 
 
