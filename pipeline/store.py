@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, delete, insert, select, text
+from sqlalchemy import BigInteger, Engine, any_, bindparam, delete, insert, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from models import (
@@ -83,6 +84,21 @@ def set_article_authors(session: Session, article: Article, authors: list[Author
         session.add(ArticleAuthor(article_id=article.id, author_id=aid, position=pos))
 
 
+_BAND_COLUMNS = (LshBand.article_id, LshBand.band, LshBand.key, Article.minhash)
+# One statement each, built once: PostgreSQL takes the keys as one array parameter (an expanding
+# IN list costs more in SQLAlchemy than the query costs in the database).
+_BAND_LOOKUP = (
+    select(*_BAND_COLUMNS)
+    .join(Article, Article.id == LshBand.article_id)
+    .where(LshBand.key.in_(bindparam("keys", expanding=True)))
+)
+_BAND_LOOKUP_PG = (
+    select(*_BAND_COLUMNS)
+    .join(Article, Article.id == LshBand.article_id)
+    .where(LshBand.key == any_(bindparam("keys", type_=postgresql.ARRAY(BigInteger))))
+)
+
+
 def find_near_duplicate(
     session: Session, fp: Fingerprint, threshold: float, outlet_id: int
 ) -> int | None:
@@ -96,11 +112,9 @@ def find_near_duplicate(
     # One round trip: the matching bands with their articles' signatures.
     hits: dict[int, int] = {}
     signatures: dict[int, bytes] = {}
-    for art_id, band, key, sig in session.execute(
-        select(LshBand.article_id, LshBand.band, LshBand.key, Article.minhash)
-        .join(Article, Article.id == LshBand.article_id)
-        .where(LshBand.key.in_([k for _, k in keys]))
-    ):
+    conn = session.connection()
+    stmt = _BAND_LOOKUP_PG if conn.dialect.name == "postgresql" else _BAND_LOOKUP
+    for art_id, band, key, sig in conn.execute(stmt, {"keys": [k for _, k in keys]}):
         if (band, key) in wanted and sig is not None:
             hits[art_id] = hits.get(art_id, 0) + 1
             signatures[art_id] = sig
