@@ -37,8 +37,13 @@ from pipeline.structured import Structured, absolute, extract_structured
 from pipeline.urls import canonicalize, is_amp, same_site, strip_amp
 
 TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|«|»|·|•|/)\s+")
+# An error page says so in words; a bare number ("500 killed as floods hit the delta") or the word
+# "error" in a headline is not enough.
 ERROR_TITLE_RE = re.compile(
-    r"\b(?:404|410|500|page not found|not found|error|страница не найдена|ошибка)\b|غير موجود|الصفحة غير|خطأ",
+    r"\b(?:error|erreur|fehler|ошибка)\s*(?:404|410|500|503)\b"
+    r"|\b(?:404|410|500|503)\b\s*[-–:|]?\s*(?:error|not found|page not found|gone|internal server error|service unavailable)\b"
+    r"|\bpage not found\b|^\s*not found\b|\bpage (?:can'?t|cannot|could not) be found\b"
+    r"|страница не найдена|الصفحة غير موجودة|^\s*خطأ",
     re.IGNORECASE,
 )
 NON_ARTICLE_PATH_RE = re.compile(

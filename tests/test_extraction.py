@@ -94,3 +94,29 @@ def test_cli_extract_prints_the_contract_object() -> None:
     ]
     assert data["authors"] == ["Lena Marchetti"] and data["is_opinion"] is True
     assert data["canonical_url"] == case.url
+
+
+@pytest.mark.parametrize(
+    ("title", "page_type"),
+    [
+        ("500 killed as floods hit the delta", "article"),
+        ("Route 404 bus returns after error in timetable", "article"),
+        ("Error 404 - Example Daily", "error-page"),
+        ("404 Not Found", "error-page"),
+        ("Page not found - Example Daily", "error-page"),
+        ("Страница не найдена", "error-page"),
+        ("الصفحة غير موجودة", "error-page"),
+    ],
+)
+def test_error_pages_are_recognised_by_their_wording_not_by_numbers(
+    title: str, page_type: str
+) -> None:
+    body = (
+        "<p>"
+        + " ".join(
+            f"Sentence {i} of a short report about the weather in the delta." for i in range(12)
+        )
+        + "</p>"
+    )
+    html = f"<html lang='en'><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}</article></body></html>"
+    assert extract_page(html, "https://daily.example/2024/03/05/story/").page_type == page_type
