@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from charset_normalizer import from_bytes
-from w3lib.encoding import html_body_declared_encoding, html_to_unicode
+from w3lib.encoding import html_to_unicode
 
 LATIN1_SUPPLEMENT = re.compile(r"[\u00c0-\u00ff]")
 LETTER = re.compile(r"[^\W\d_]")
@@ -42,7 +42,3 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
         if not _looks_broken(guess):
             return best.encoding, guess
     return encoding, text
-
-
-def declared_encoding(body: bytes) -> str | None:
-    return html_body_declared_encoding(body)

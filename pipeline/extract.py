@@ -290,7 +290,6 @@ def _dates(
     url: str,
     outlet: OutletRules,
     hints: FeedHints,
-    traf_meta: dict[str, Any],
     html_text: str,
     fetched_at: dt.datetime,
 ) -> tuple[str, dt.datetime | None, dt.datetime | None]:
@@ -495,7 +494,7 @@ def extract_page(
     result.text = "\n".join(lines)
 
     result.sources["published_at"], result.published_at, result.modified_at = _dates(
-        st, tree, url, outlet, hints, traf_meta, html_text, fetched_at
+        st, tree, url, outlet, hints, html_text, fetched_at
     )
     declared = [
         tree.get("lang") or "",

@@ -84,10 +84,6 @@ def fold_arabic(text: str) -> str:
 WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
-def words(text: str) -> list[str]:
-    return WORD_RE.findall(fold(text))
-
-
 def script_of(text: str) -> str:
     """'arabic', 'cyrillic', 'latin' or 'other', by the first letter that tells."""
     for ch in text:

@@ -1,8 +1,9 @@
 """URL canonicalisation: one spelling per page, whatever variant a feed, a share button or an
 AMP link gave us.
 
-Built on w3lib (query sorting, percent-encoding, fragments) and courlan (tracking parameters,
-host normalisation); what they leave is site conventions: AMP and mobile variants.
+Built on w3lib's ``canonicalize_url`` (query sorting, percent-encoding, fragments) and the
+standard library's URL parser; on top: the tracking-parameter list below, default ports, host case,
+and site conventions for AMP and mobile variants.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import courlan
 from w3lib.url import canonicalize_url
 
 # Parameters that say who shared a link, never which page it is.
@@ -111,7 +111,3 @@ def site_of(url: str) -> str:
 def same_site(a: str, b: str) -> bool:
     sa, sb = site_of(a), site_of(b)
     return bool(sa) and (sa == sb or sa.endswith("." + sb) or sb.endswith("." + sa))
-
-
-def is_valid_http_url(url: str) -> bool:
-    return bool(courlan.check_url(url, strict=False))
