@@ -59,11 +59,16 @@ class DigestRunResult:
         return self.counts["failed"]
 
 
+def is_opinion_only(sub: Subscriber) -> bool:
+    """Every subscription of this subscriber asks for op-eds only."""
+    return bool(sub.subscriptions) and all(s.opinion_only for s in sub.subscriptions)
+
+
 def due_items(session: Session, sub: Subscriber, *, limit: int = MAX_ITEMS) -> list[DigestItem]:
     """Flagged articles matching the subscriptions, not delivered to this subscriber yet."""
     entity_ids = {s.entity_id for s in sub.subscriptions if s.entity_id is not None}
     everything = any(s.entity_id is None for s in sub.subscriptions) or not sub.subscriptions
-    opinion_only = bool(sub.subscriptions) and all(s.opinion_only for s in sub.subscriptions)
+    opinion_only = is_opinion_only(sub)
     mention_filter = [] if everything else [Mention.entity_id.in_(entity_ids)]
     delivered = exists().where(
         and_(Delivery.subscriber_id == sub.id, Delivery.article_id == Article.id)
@@ -193,17 +198,10 @@ def _one(
     out: Path | None,
     result: DigestRunResult,
 ) -> None:
+    # `sub` was loaded with its subscriptions by send_digests.
     with read_session(engine) as s:
-        sub_l = s.scalars(
-            select(Subscriber)
-            .options(selectinload(Subscriber.subscriptions))
-            .where(Subscriber.id == sub.id)
-        ).one()
-        items = due_items(s, sub_l)
-        opinion_only = bool(sub_l.subscriptions) and all(
-            x.opinion_only for x in sub_l.subscriptions
-        )
-    digest = build_digest(sub.name, items, now=now, opinion_only=opinion_only)
+        items = due_items(s, sub)
+    digest = build_digest(sub.name, items, now=now, opinion_only=is_opinion_only(sub))
     if digest is None:
         result.lines.append(f"{sub.email}: nothing new")
         return

@@ -33,7 +33,7 @@ from pipeline.authors import AuthorName, clean_author, merge_authors, nfc_spaces
 from pipeline.encoding import decode_html
 from pipeline.language import choose_language
 from pipeline.opinion import opinion_reason
-from pipeline.structured import Structured, absolute, extract_structured
+from pipeline.structured import Structured, absolute, extract_structured, types_of
 from pipeline.urls import canonicalize, is_amp, same_site, strip_amp
 
 TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|«|»|·|•|/)\s+")
@@ -224,6 +224,16 @@ def _body(
     return "paragraphs", "\n".join(p for p in paras if len(p) > 1), meta
 
 
+ORGANIZATION_TYPES = frozenset(
+    {"Organization", "NewsMediaOrganization", "Corporation", "GovernmentOrganization", "NGO"}
+)
+
+
+def _names_site(name: str, sites: list[str]) -> bool:
+    folded = name.casefold()
+    return any(folded == s.casefold() or (len(s) > 3 and s.casefold() in folded) for s in sites)
+
+
 def _authors_structured(st: Structured, sites: list[str]) -> list[AuthorName]:
     raw = st.article.get("author") or st.article.get("creator") or st.microdata.get("author")
     items = raw if isinstance(raw, list) else [raw] if raw else []
@@ -236,29 +246,13 @@ def _authors_structured(st: Structured, sites: list[str]) -> list[AuthorName]:
             name = _str(node.get("name"))
             if not name:
                 continue
-            is_org = any(
-                t
-                in (
-                    "Organization",
-                    "NewsMediaOrganization",
-                    "Corporation",
-                    "GovernmentOrganization",
-                    "NGO",
-                )
-                for t in (
-                    [node.get("@type")]
-                    if isinstance(node.get("@type"), str)
-                    else node.get("@type") or []
-                )
-            )
-            if is_org:
+            if ORGANIZATION_TYPES.intersection(types_of(node)):
+                # An organisation author is kept unless it is the site itself.
                 cand = clean_author(name, site_names=sites)
-                if cand is not None or not any(name.casefold() == s.casefold() for s in sites):
-                    if cand is None and any(
-                        s.casefold() in name.casefold() for s in sites if len(s) > 3
-                    ):
-                        continue
-                    out.append(AuthorName(cand.name if cand else nfc_spaces(name), True))
+                if cand is not None:
+                    out.append(AuthorName(cand.name, True))
+                elif not _names_site(name, sites):
+                    out.append(AuthorName(nfc_spaces(name), True))
             else:
                 out += parse_byline(name, site_names=sites)
     return out

@@ -33,7 +33,8 @@ ARTICLE_TYPES = (
 )
 
 
-def _types(node: dict[str, Any]) -> list[str]:
+def types_of(node: dict[str, Any]) -> list[str]:
+    """A JSON-LD node's @type as a list of bare names (``schema:NewsArticle`` → ``NewsArticle``)."""
     t = node.get("@type", [])
     types = t if isinstance(t, list) else [t]
     return [str(x).rsplit("/", 1)[-1] for x in types]
@@ -123,7 +124,7 @@ def _microdata(html_text: str, url: str) -> dict[str, Any]:
     except Exception:
         return {}
     for item in data.get("microdata", []):
-        if isinstance(item, dict) and any(t in ARTICLE_TYPES for t in _types(item)):
+        if isinstance(item, dict) and any(t in ARTICLE_TYPES for t in types_of(item)):
             return item
     return {}
 
@@ -134,7 +135,7 @@ def extract_structured(tree: lhtml.HtmlElement, html_text: str, url: str) -> Str
     st.nodes_by_id = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
     ranked: list[tuple[int, dict[str, Any], str]] = []
     for n in nodes:
-        types = _types(n)
+        types = types_of(n)
         for t in types:
             if t in ARTICLE_TYPES:
                 ranked.append((ARTICLE_TYPES.index(t), n, t))
