@@ -22,7 +22,6 @@ test: lint
 	@# pytest exits 5 when it collected nothing: that is a broken suite, not a pass.
 	$(BIN)/python -m pytest -q -p no:cacheprovider -ra; rc=$$?; \
 	  if [ $$rc = 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
-	../shared/contract-check.sh
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

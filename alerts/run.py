@@ -156,7 +156,13 @@ def send_digests(
     dry_run: bool = False,
     out: Path | None = None,
     only: str | None = None,
+    respect_backoff: bool = True,
 ) -> DigestRunResult:
+    """Send every (or ``only`` one) subscriber the flagged articles not delivered yet.
+
+    ``respect_backoff=False`` is a person asking now (``mediawatch digest``): a subscriber
+    backing off after an SMTP failure is tried at once; the scheduler keeps the back-off.
+    """
     result = DigestRunResult()
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     with read_session(engine) as s:
@@ -170,7 +176,7 @@ def send_digests(
         subscribers = list(s.scalars(q))
     for sub in subscribers:
         now = utcnow()
-        if not dry_run and sub.retry_after and sub.retry_after > now:
+        if respect_backoff and not dry_run and sub.retry_after and sub.retry_after > now:
             result.counts["skipped"] += 1
             result.lines.append(
                 f"{sub.email}: backing off until {sub.retry_after:%H:%M} UTC after {sub.failures} failure(s)"

@@ -18,6 +18,7 @@ class PageItem:
     etag: str = ""
     last_modified: str = ""
     redirect_urls: list[str] = field(default_factory=list)
+    seen_as: str = ""  # the spelling discovery met (before canonicalisation)
     hints: dict[str, Any] = field(default_factory=dict)
     fetched_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 

@@ -40,6 +40,7 @@ class StorePipeline:
             author_selector=sel.get("author", ""),
             date_selector=sel.get("date", ""),
             body_selector=sel.get("body", ""),
+            other_outlet_urls=list(spider.other_outlet_urls),
         )
         self.engine = spider.engine
         self.outlet_id = spider.outlet_id
@@ -84,6 +85,7 @@ class StorePipeline:
             requested_url=item.requested_url,
             final_url=item.url,
             redirect_urls=item.redirect_urls,
+            seen_urls=[item.seen_as] if item.seen_as else [],
             status=item.status,
             etag=item.etag,
             last_modified=item.last_modified,

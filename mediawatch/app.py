@@ -1,19 +1,25 @@
-"""The application object the CLI and the scheduler share: settings, engine, schema checks."""
+"""The application object the CLI and the scheduler share: settings, engine, schema checks.
+
+Cheap to create: the settings, the engine and the schema check are built on first use, so a
+command that needs none of them (``--help``, ``extract``) imports neither pydantic, SQLAlchemy
+nor Alembic.
+"""
 
 from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
+from mediawatch.errors import SchemaError
+from mediawatch.paths import config_path_from
 
-from mediawatch import db
-from mediawatch.config import Settings, config_path_from, load_settings
-from models import make_engine
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
+    from mediawatch.config import Settings
 
-class SchemaError(Exception):
-    """The database is not at the schema this code expects."""
+__all__ = ["App", "SchemaError"]
 
 
 class App:
@@ -26,23 +32,21 @@ class App:
 
     @cached_property
     def settings(self) -> Settings:
+        from mediawatch.config import load_settings
+
         return load_settings(self.config_path)
 
     @cached_property
     def engine(self) -> Engine:
+        from models import make_engine
+
         return make_engine(
             self.settings.database_url, busy_timeout=self.settings.database.busy_timeout_seconds
         )
 
     def ready_engine(self) -> Engine:
-        """The engine, after checking the database is migrated to head."""
-        current = db.current_revision(self.engine)
-        heads = db.head_revisions()
-        if current not in heads:
-            where = current or "an empty database"
-            raise SchemaError(
-                f"the database ({self.engine.url.render_as_string(hide_password=True)}) is at "
-                f"{where}, this version needs {', '.join(heads)}: run `mediawatch db upgrade` "
-                "(or `mediawatch init`)"
-            )
+        """The engine, after checking the database is reachable and migrated to head."""
+        from mediawatch import schema
+
+        schema.require_head(self.engine)
         return self.engine

@@ -7,11 +7,9 @@ wrong; the CLI turns it into exit code 2.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 import zoneinfo
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -19,24 +17,13 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-DEFAULT_CONFIG_NAME = "mediawatch.toml"
+from mediawatch.errors import ConfigError
+from mediawatch.paths import DEFAULT_CONFIG_NAME, config_path_from
+
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 EMAIL_RE = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*$"
 )
-
-
-class ConfigError(Exception):
-    """A configuration problem, already phrased for the user (file, key, problem)."""
-
-    def __init__(self, path: Path | str, problems: Sequence[str]) -> None:
-        self.path = Path(path)
-        self.problems = list(problems)
-        super().__init__(self.render())
-
-    def render(self) -> str:
-        head = f"invalid configuration in {self.path}:"
-        return "\n".join([head, *(f"  - {p}" for p in self.problems)])
 
 
 class _Section(BaseModel):
@@ -327,13 +314,6 @@ class Settings(BaseSettings):
             base = self.config_path.resolve().parent
             return f"{m.group(1)}:///{base / m.group(2)}"
         return url
-
-
-def config_path_from(explicit: str | Path | None) -> Path:
-    if explicit:
-        return Path(explicit)
-    env = os.environ.get("MEDIAWATCH_CONFIG")
-    return Path(env) if env else Path(DEFAULT_CONFIG_NAME)
 
 
 def _loc(loc: tuple[int | str, ...], data: dict[str, Any]) -> str:

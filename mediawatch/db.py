@@ -47,6 +47,19 @@ def head_revisions(url: str = "sqlite://") -> list[str]:
     return list(ScriptDirectory.from_config(alembic_config(url)).get_heads())
 
 
+def describe_revision(revision: str | None) -> str:
+    """'0002 (the newest: search indexes and SQL views)': a revision with what it brought."""
+    if revision is None:
+        return "an empty database (no tables yet)"
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    doc = (script.get_revision(revision).doc or "").strip().rstrip(".")
+    newest = revision in script.get_heads()
+    what = f"{'the newest: ' if newest else 'not the newest, which is '}"
+    if not newest:
+        what += ", ".join(script.get_heads()) + "; this one: "
+    return f"{revision} ({what}{doc[:1].lower() + doc[1:]})" if doc else f"{revision}"
+
+
 def drift(engine: Engine) -> list[object]:
     """Differences between the models and the database (empty when they match)."""
     with engine.connect() as conn, warnings.catch_warnings():

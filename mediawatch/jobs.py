@@ -83,8 +83,15 @@ def run_flag(app: App, *, all_: bool = False, progress: Console | None = None) -
 
 
 def run_digests(
-    app: App, *, dry_run: bool = False, out: Path | None = None, only: str | None = None
+    app: App,
+    *,
+    dry_run: bool = False,
+    out: Path | None = None,
+    only: str | None = None,
+    on_demand: bool = False,
 ) -> Any:
+    """Send due digests. ``on_demand``: a person asked, so back-off after SMTP failures is
+    ignored (the scheduler's runs keep it)."""
     from alerts.run import send_digests
 
     engine = app.ready_engine()
@@ -94,6 +101,8 @@ def run_digests(
     return record_job(
         engine,
         name,
-        lambda: send_digests(engine, app.settings, dry_run=False, out=None, only=only),
+        lambda: send_digests(
+            engine, app.settings, dry_run=False, out=None, only=only, respect_backoff=not on_demand
+        ),
         lambda r: r.counts,
     )

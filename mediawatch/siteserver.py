@@ -1,6 +1,7 @@
 """A small HTTP server for fixture and demo sites (tests and `make demo`; loopback only).
 
-Serves ``ROOT/<site>/...`` with ``{{BASE}}`` in text files replaced by the server's own base URL,
+Serves ``ROOT/<site>/...`` with ``{{BASE}}`` in text files replaced by the server's own base URL
+(and any other ``{{NAME}}`` given in ``substitutions``, e.g. another server's base),
 answers conditional GETs (ETag / Last-Modified → 304), counts requests per path, and has fault
 routes under ``/faults/``: ``500``, ``slow``, ``loop-a``/``loop-b`` (a redirect loop), ``big``
 (oversize), ``gone`` (410). ``?p=N`` on a directory serves ``p/N.html`` (WordPress permalinks).
@@ -31,6 +32,7 @@ class SiteServer:
     ) -> None:
         self.root = Path(root)
         self.slow_seconds = slow_seconds
+        self.substitutions: dict[str, str] = {}
         self.counts: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
         self.lock = threading.Lock()
@@ -124,6 +126,8 @@ class SiteServer:
                 body = target.read_bytes()
                 if target.suffix in TEXT_TYPES:
                     body = body.replace(b"{{BASE}}", server.base.encode())
+                    for name, value in server.substitutions.items():
+                        body = body.replace(b"{{" + name.encode() + b"}}", value.encode())
                 over = server.overrides.get(parts.path, {})
                 ctype = over.get("content_type") or self._ctype(target)
                 etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -116,6 +115,13 @@ def insert_ignore(
     session: Session, model: Any, values: dict[str, Any], conflict: list[str]
 ) -> None:
     """INSERT … ON CONFLICT DO NOTHING on either dialect: races are decided by the constraint."""
-    dialect = session.get_bind().dialect.name
-    ins: Any = postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
+    ins: Any
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        ins = postgresql.insert(model)
+    else:
+        from sqlalchemy.dialects import sqlite
+
+        ins = sqlite.insert(model)
     session.execute(ins.values(**values).on_conflict_do_nothing(index_elements=conflict))

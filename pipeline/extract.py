@@ -34,7 +34,7 @@ from pipeline.encoding import decode_html
 from pipeline.language import choose_language
 from pipeline.opinion import opinion_reason
 from pipeline.structured import Structured, absolute, extract_structured, types_of
-from pipeline.urls import canonicalize, is_amp, same_site, strip_amp
+from pipeline.urls import canonicalize, is_amp, is_foreign, strip_amp
 
 TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|«|»|·|•|/)\s+")
 # An error page says so in words; a bare number ("500 killed as floods hit the delta") or the word
@@ -52,6 +52,11 @@ NON_ARTICLE_PATH_RE = re.compile(
     re.IGNORECASE,
 )
 MIN_ARTICLE_CHARS = 300
+# Page-type signals (PageShape): thresholds in one place.
+PROSE_PARAGRAPH_CHARS = 150
+LISTING_MIN_TEASERS = 4
+LISTING_LINK_DENSITY = 0.5
+MIN_PROSE_WITHOUT_SIGNALS = 5
 
 
 @dataclass
@@ -65,6 +70,9 @@ class OutletRules:
     author_selector: str = ""
     date_selector: str = ""
     body_selector: str = ""
+    # Home URLs of the other configured outlets: a rel=canonical under one of them makes this
+    # page a republication even when both outlets share a host.
+    other_outlet_urls: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -384,7 +392,79 @@ def _section(st: Structured, tree: lhtml.HtmlElement, hints: FeedHints) -> str:
     return next((c for c in candidates if c), "")
 
 
-def _page_type(st: Structured, tree: lhtml.HtmlElement, url: str, title: str, text: str) -> str:
+@dataclass(frozen=True)
+class PageShape:
+    """Language-independent signals of what a page is, measured on its main region (navigation,
+    header, footer and sidebars removed)."""
+
+    chars: int  # visible text
+    link_density: float  # share of that text inside links
+    prose_paragraphs: int  # paragraphs of running text (long, few links)
+    teasers: int  # repeated blocks of a linked heading (a listing's entries)
+
+    @classmethod
+    def of(cls, tree: lhtml.HtmlElement) -> PageShape:
+        body = tree.find("body")
+        root = body if body is not None else tree
+        chrome = set(
+            root.xpath(
+                ".//nav | .//header | .//footer | .//aside"
+                " | .//*[@role='navigation' or @role='banner' or @role='contentinfo']"
+            )
+        )
+
+        def in_chrome(el: lhtml.HtmlElement) -> bool:
+            return any(a in chrome for a in el.iterancestors()) or el in chrome
+
+        def text_len(el: lhtml.HtmlElement) -> int:
+            data = sum(len(" ".join((sc.text or "").split())) for sc in el.iter("script"))
+            return len(" ".join(el.text_content().split())) - data
+
+        total = text_len(root) - sum(text_len(c) for c in chrome if not in_chrome(c.getparent()))
+        links = sum(text_len(a) for a in root.iter("a") if not in_chrome(a))
+        prose = 0
+        for p in root.iter("p"):
+            if in_chrome(p):
+                continue
+            n = text_len(p)
+            linked = sum(text_len(a) for a in p.iter("a"))
+            if n >= PROSE_PARAGRAPH_CHARS and linked < 0.3 * n:
+                prose += 1
+        teasers = sum(
+            1
+            for h in root.xpath(".//h2 | .//h3 | .//h4")
+            if h.xpath(".//a[@href]") and not in_chrome(h)
+        )
+        total = max(total, 1)
+        return cls(total, min(links / total, 1.0), prose, teasers)
+
+
+STRUCTURED_DATE_SOURCES = frozenset({"json-ld", "json-ld:webpage", "meta", "microdata", "url"})
+STRUCTURED_AUTHOR_SOURCES = frozenset({"json-ld", "meta"})
+VISIBLE_DATE_SOURCES = frozenset({"time", "dateline", "selector"})
+
+
+def article_evidence(og_type: str, result: Extracted, shape: PageShape) -> int:
+    """How many independent signs say "one article": article markup, a publication date in
+    markup or the URL, authors in markup, a visible date with a visible byline, long prose."""
+    sources = result.sources
+    return sum(
+        (
+            og_type == "article",
+            sources.get("published_at") in STRUCTURED_DATE_SOURCES,
+            bool(result.authors) and sources.get("authors") in STRUCTURED_AUTHOR_SOURCES,
+            sources.get("published_at") in VISIBLE_DATE_SOURCES and bool(result.authors),
+            len(result.text) >= 1500 and shape.prose_paragraphs >= 3,
+        )
+    )
+
+
+def _page_type(
+    st: Structured, tree: lhtml.HtmlElement, url: str, result: Extracted, shape: PageShape
+) -> str:
+    """Article or not, and if not, why. Markup and structure decide, not the page's words: a
+    Russian staff page or an Arabic section index is caught like an English "About us"."""
+    title, text = result.title, result.text
     if ERROR_TITLE_RE.search(title) and len(text) < 1500:
         return "error-page"
     if st.article:
@@ -393,13 +473,23 @@ def _page_type(st: Structured, tree: lhtml.HtmlElement, url: str, title: str, te
     path = urlsplit(url).path
     if NON_ARTICLE_PATH_RE.search(path) or path in ("", "/"):
         return "listing"
-    teasers = len(tree.xpath("//article")) + len(
-        tree.xpath("//*[contains(@class,'post-item') or contains(@class,'teaser')]")
-    )
-    if teasers >= 3 and og_type != "article":
+    evidence = article_evidence(og_type, result, shape)
+    looks_listed = (
+        shape.teasers >= LISTING_MIN_TEASERS and shape.teasers > shape.prose_paragraphs
+    ) or shape.link_density > LISTING_LINK_DENSITY
+    if looks_listed and evidence == 0:
         return "listing"
-    if og_type in ("website", "profile") and len(text) < 1500:
+    if og_type in ("website", "profile") and len(text) < 1500 and evidence == 0:
         return "listing"
+    # No article markup, no date and no byline together, and little running text: an about,
+    # contact or staff page, in whatever language.
+    if (
+        og_type != "article"
+        and result.published_at is None
+        and not result.authors
+        and shape.prose_paragraphs < MIN_PROSE_WITHOUT_SIGNALS
+    ):
+        return "not-article"
     if len(text) < MIN_ARTICLE_CHARS:
         return "too-short"
     return "article"
@@ -433,16 +523,19 @@ def extract_page(
         return result
     for bad in tree.xpath("//script[not(@type='application/ld+json')] | //style | //noscript"):
         bad.drop_tree()
+    shape = PageShape.of(tree)
 
     st = extract_structured(tree, html_text, url)
     sites = _site_names(st, outlet, url)
     result.site_name = st.site_names[0] if st.site_names else outlet.name
 
-    # Canonical URL: same-site rel=canonical / og:url; another site's is the syndication source.
+    # Canonical URL: same-site rel=canonical / og:url; another site's (another host or port, or
+    # another configured outlet's part of a shared host) is the syndication source: the page stays
+    # under its own URL, a republication.
     canon = absolute(url, (tree.xpath("//link[@rel='canonical']/@href") or [""])[0]) or absolute(
         url, st.meta_first("og:url")
     )
-    if canon and same_site(canon, url):
+    if canon and not is_foreign(canon, url, outlet.url, outlet.other_outlet_urls):
         result.canonical_url = canonicalize(canon)
     elif canon:
         result.canonical_target = canonicalize(canon)
@@ -513,7 +606,7 @@ def extract_page(
         author_bio=bool(bio),
     )
     result.is_opinion = bool(result.opinion_reason)
-    result.page_type = _page_type(st, tree, url, result.title, result.text)
+    result.page_type = _page_type(st, tree, url, result, shape)
     return result
 
 

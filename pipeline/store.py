@@ -34,7 +34,7 @@ from models import (
 from pipeline.authors import AuthorName
 from pipeline.dedup import SAME_OUTLET_THRESHOLD, Fingerprint, band_keys, similarity
 from pipeline.extract import Extracted
-from pipeline.urls import canonicalize
+from pipeline.urls import canonicalize, is_amp, is_mobile
 
 NEW_ARTICLE_LOCK = 0x6D6577  # PostgreSQL advisory lock id for "create an article"
 
@@ -44,6 +44,7 @@ class FetchInfo:
     requested_url: str
     final_url: str = ""
     redirect_urls: list[str] = field(default_factory=list)
+    seen_urls: list[str] = field(default_factory=list)  # spellings discovery met (feed, sitemap)
     status: int = 200
     etag: str = ""
     last_modified: str = ""
@@ -192,15 +193,28 @@ def _known_appearance(session: Session, variants: set[str]) -> Appearance | None
     return session.get(Appearance, app_id) if app_id is not None else None
 
 
+def url_kind(url: str, canonical: str, fetch: FetchInfo) -> str:
+    """How the crawler met this spelling of a page (``urls.kind``): ``canonical``, ``redirect``,
+    ``amp``, ``mobile``, ``discovered`` (as a feed, sitemap or section page spelled it, e.g. with
+    tracking parameters) or ``variant``."""
+    if url == canonical:
+        return "canonical"
+    if url in fetch.redirect_urls or url in {canonicalize(u) for u in fetch.redirect_urls}:
+        return "redirect"
+    if is_amp(url):
+        return "amp"
+    if is_mobile(url):
+        return "mobile"
+    if url in fetch.seen_urls:
+        return "discovered"
+    return "variant"
+
+
 def _add_variants(
     session: Session, appearance_id: int, variants: set[str], canonical: str, fetch: FetchInfo
 ) -> None:
     for v in sorted(variants):
-        kind = (
-            "canonical"
-            if v == canonical
-            else ("redirect" if v in {canonicalize(u) for u in fetch.redirect_urls} else "variant")
-        )
+        kind = url_kind(v, canonical, fetch)
         insert_ignore(
             session,
             Url,
@@ -228,7 +242,9 @@ def store_page(
     variants.add(canonical)
     # The spellings actually met (tracking parameters and all) are provenance too.
     variants |= {
-        u.split("#")[0] for u in [fetch.requested_url, fetch.final_url, *fetch.redirect_urls] if u
+        u.split("#")[0]
+        for u in [fetch.requested_url, fetch.final_url, *fetch.redirect_urls, *fetch.seen_urls]
+        if u
     }
 
     def work(session: Session) -> StoreResult:
@@ -276,12 +292,32 @@ def store_page(
             art.original_appearance_id = app.id
             set_article_authors(session, art, page.authors)
         else:
-            if not art.authors and page.authors:
-                set_article_authors(session, art, page.authors)
+            before = art.original_appearance_id
             choose_original(session, art)
+            if art.original_appearance_id == app.id != before:
+                # The original arrived after a republication: the work is the original's text,
+                # title and authors, not the republisher's ("first published by …") version.
+                _adopt_text(session, art, page, fp, threshold)
+            elif not art.authors and page.authors:
+                set_article_authors(session, art, page.authors)
         return StoreResult(status, art.id, app.id)
 
     return in_transaction(engine, work, what=f"store {canonical}")
+
+
+def _adopt_text(
+    session: Session, art: Article, page: Extracted, fp: Fingerprint, threshold: float
+) -> None:
+    """Give ``art`` this page's text, title and authors (unless another article has this exact
+    text: the content hash is unique)."""
+    taken = session.scalar(
+        select(Article.id).where(Article.content_hash == fp.content_hash, Article.id != art.id)
+    )
+    if taken is not None:
+        return
+    _set_text(session, art, page, fp, threshold)
+    if page.authors:
+        set_article_authors(session, art, page.authors)
 
 
 def _match_existing(
@@ -328,12 +364,8 @@ def _refresh(
     app.content_hash = fp.content_hash
     app.title = page.title
     app.published_at = page.published_at or app.published_at
-    taken = session.scalar(
-        select(Article.id).where(Article.content_hash == fp.content_hash, Article.id != art.id)
-    )
-    if is_original and taken is None:
-        _set_text(session, art, page, fp, threshold)
-        set_article_authors(session, art, page.authors or [])
+    if is_original:
+        _adopt_text(session, art, page, fp, threshold)
     return StoreResult("updated", art.id, app.id)
 
 

@@ -102,12 +102,60 @@ def is_amp(url: str) -> bool:
     )
 
 
+def is_mobile(url: str) -> bool:
+    return bool(MOBILE_HOST_RE.match(urlsplit(url).netloc))
+
+
 def site_of(url: str) -> str:
     """Registered-domain-ish host for same-site checks (``www.``/``m.``/``amp.`` dropped)."""
     host = (urlsplit(url).hostname or "").lower()
     return re.sub(r"^(?:www|m|mobile|amp)\.", "", host)
 
 
+def explicit_port(url: str) -> int | None:
+    """The URL's port when it is not the scheme's default (two ports on one host: two sites)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return None if port in (None, 80, 443) else port
+
+
 def same_site(a: str, b: str) -> bool:
+    """One site: the same host (give or take ``www.``/``m.``/``amp.`` and subdomains) and the
+    same explicit port."""
     sa, sb = site_of(a), site_of(b)
-    return bool(sa) and (sa == sb or sa.endswith("." + sb) or sb.endswith("." + sa))
+    return (
+        bool(sa)
+        and (sa == sb or sa.endswith("." + sb) or sb.endswith("." + sa))
+        and explicit_port(a) == explicit_port(b)
+    )
+
+
+def under(url: str, prefix: str) -> bool:
+    """``url`` is on ``prefix``'s site and under its path (an outlet's home URL)."""
+    if not same_site(url, prefix):
+        return False
+    base = urlsplit(prefix).path or "/"
+    return (urlsplit(url).path or "/").startswith(base if base.endswith("/") else base + "/")
+
+
+def owning_outlet_url(url: str, outlet_urls: list[str]) -> str | None:
+    """Of the outlets' home URLs, the most specific one ``url`` lies under (None: no outlet's)."""
+    owners = [u for u in outlet_urls if u and under(url, u)]
+    return max(owners, key=lambda u: len(urlsplit(u).path), default=None)
+
+
+def is_foreign(
+    url: str, page_url: str, own_outlet_url: str = "", other_outlet_urls: list[str] | None = None
+) -> bool:
+    """Does ``url`` (a page's rel=canonical) name another site than the page's own: another host
+    or port, or a place under another configured outlet's URL?"""
+    if not same_site(url, page_url):
+        return True
+    others = [u for u in other_outlet_urls or [] if u]
+    if not others:
+        return False
+    owner = owning_outlet_url(url, [own_outlet_url, *others])
+    return owner is not None and owner != own_outlet_url and owner in others

@@ -96,3 +96,43 @@ def test_commands_refuse_a_database_that_is_not_migrated(tmp_path: Path) -> None
     cfg.write_text('[database]\nurl = "sqlite:///other.db"\n')
     result = run_cli("status", config=cfg)
     assert result.returncode == 2 and "mediawatch db upgrade" in result.stderr
+
+
+def test_help_imports_no_heavy_module() -> None:
+    # Start-up time is measured in bench/RESULTS.md; what keeps it low is checked here.
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from mediawatch.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('sqlalchemy', 'alembic', 'scrapy', 'trafilatura', 'pydantic') "
+        "if m in sys.modules]\n"
+        "print('HEAVY=' + ','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "Usage:" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "HEAVY=", out.stdout
+
+
+def test_the_projects_own_commands_need_nothing_outside_the_repository() -> None:
+    # A user's clone has no ../shared: `make test`, `make demo` and `make bench` must not need it.
+    root = Path(__file__).resolve().parents[1]
+    makefile = (root / "Makefile").read_text()
+    assert "../" not in makefile
+
+
+def test_an_unreachable_database_is_one_line_exit_2_without_the_password(tmp_path: Path) -> None:
+    cfg = tmp_path / "mediawatch.toml"
+    cfg.write_text(
+        '[database]\nurl = "postgresql+psycopg://mw:s3cret@127.0.0.1:9/nowhere"\n', "utf-8"
+    )
+    result = run_cli("status", config=cfg)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "s3cret" not in result.stderr
+    assert "cannot open the database" in result.stderr and "127.0.0.1:9" in result.stderr
+    missing_dir = tmp_path / "mw2.toml"
+    missing_dir.write_text('[database]\nurl = "sqlite:///no/such/dir/mw.db"\n', "utf-8")
+    result = run_cli("search", "x", config=missing_dir)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "cannot open the database" in result.stderr

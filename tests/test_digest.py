@@ -20,7 +20,7 @@ from alerts.digest import DigestItem, EntityHit, build_digest
 from alerts.run import send_digests
 from mediawatch.config import Settings, load_settings
 from models import Article, Delivery, Mention, Subscriber, WatchEntity, in_transaction, read_session
-from tests.conftest import ingest_samples
+from tests.conftest import ingest_samples, run_cli
 
 
 class Inbox:
@@ -135,6 +135,31 @@ def test_server_down_marks_nothing_then_sends_once_when_it_is_back(
     up = send_digests(engine, settings)
     assert up.counts["sent"] == 2 and len(smtp.inbox.messages) == 2
     assert send_digests(engine, settings).counts["sent"] == 0
+
+
+def test_digest_command_sends_at_once_once_the_mail_server_is_fixed(
+    setup: tuple[Engine, Settings], smtp: SmtpServer, tmp_path: Path
+) -> None:
+    engine, settings = setup
+    cfg = tmp_path / "mediawatch.toml"
+    env = {"MEDIAWATCH_SMTP__PORT": str(smtp.port)}
+    smtp.stop()
+    down = run_cli("digest", config=cfg, env=env)
+    assert down.returncode == 1 and "analyst@example.org: NOT sent" in down.stdout
+    assert delivered(engine) == 0
+    # The scheduler's run waits out the back-off…
+    assert send_digests(engine, settings).counts["skipped"] == 2
+    smtp.start()
+    # …a person who fixed the server and asks now gets the mail now, and says who got what.
+    now = run_cli("digest", config=cfg, env=env)
+    assert now.returncode == 0, now.stdout + now.stderr
+    assert (
+        "analyst@example.org: sent" in now.stdout and "opinion-desk@example.org: sent" in now.stdout
+    )
+    assert len(smtp.inbox.messages) == 2
+    again = run_cli("digest", config=cfg, env=env)
+    assert again.returncode == 0 and "nothing new" in again.stdout
+    assert len(smtp.inbox.messages) == 2
 
 
 def test_two_runs_at_once_never_send_an_article_twice(

@@ -23,8 +23,10 @@ from models import (
 from tests.conftest import write_config
 
 
-def test_migrations_have_exactly_one_head() -> None:
-    assert len(db.head_revisions()) == 1
+def test_migrations_have_exactly_one_head_and_the_cli_knows_it() -> None:
+    import migrations
+
+    assert db.head_revisions() == [migrations.HEAD]
 
 
 def test_upgrade_downgrade_upgrade_and_no_drift(db_url: str) -> None:

@@ -95,6 +95,10 @@ class OutletSpider(scrapy.Spider):
         self.engine = engine_for(config)
         with read_session(self.engine) as s:
             row = s.scalar(select(Outlet).where(Outlet.slug == self.slug))
+            # A rel=canonical under another outlet's URL marks a republication (pipeline.extract).
+            self.other_outlet_urls = list(
+                s.scalars(select(Outlet.url).where(Outlet.slug != self.slug))
+            )
         if row is None:
             raise ValueError(f"unknown outlet {self.slug!r}: run `mediawatch outlets sync`")
         self.outlet = row
@@ -258,7 +262,8 @@ class OutletSpider(scrapy.Spider):
         return bool(self.oldest and when and when < self.oldest)
 
     def article_request(self, entry: Entry, source_url: str, via: str) -> Iterator[scrapy.Request]:
-        url = canonicalize(urljoin(source_url, entry.url.strip()))
+        seen_as = urljoin(source_url, entry.url.strip()).split("#")[0]
+        url = canonicalize(seen_as)
         if not self._own(url):
             self._stat("skipped/offsite")
             return
@@ -272,7 +277,15 @@ class OutletSpider(scrapy.Spider):
             url,
             self.parse_article,
             errback=self.on_error,
-            meta={"mw_article": True, "mw_kind": "article", "hints": entry.hints(), "via": via},
+            meta={
+                "mw_article": True,
+                "mw_kind": "article",
+                "hints": entry.hints(),
+                "via": via,
+                # The spelling the feed/sitemap/section gave (tracking parameters and all): the
+                # request goes to the canonical one, the store records both.
+                "seen_as": seen_as,
+            },
         )
 
     def parse_article(self, response: Response) -> Iterator[PageItem]:
@@ -293,6 +306,7 @@ class OutletSpider(scrapy.Spider):
             etag=(headers.get(b"ETag") or b"").decode("latin-1"),
             last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1"),
             redirect_urls=list(response.meta.get("redirect_urls", [])),
+            seen_as=response.meta.get("seen_as", ""),
             hints=response.meta.get("hints", {}),
         )
 
