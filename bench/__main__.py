@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import crawl, dedup, extraction, flagging, search
+from bench import crawl, dedup, extraction, flagging, search, startup
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 NOTES = Path(__file__).with_name("NOTES.md")
@@ -43,6 +43,7 @@ def main() -> int:
     )
     section("search", "Search latency at 100k articles", lambda: search.markdown(search.run()))
     section("crawl", "Crawl throughput", lambda: crawl.markdown(crawl.run()))
+    section("startup", "CLI start-up", lambda: startup.markdown(startup.run()))
     if not only:
         header = [
             "# Benchmark results",

@@ -25,6 +25,7 @@ from mediawatch.logs import setup_logging
 # Heavy modules (SQLAlchemy, Alembic, Scrapy, trafilatura) are imported inside the commands that
 # need them: `mediawatch --help` must start in a blink (bench/RESULTS.md, "CLI start-up").
 console = Console()
+err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -46,6 +47,48 @@ def _database_error(exc: BaseException) -> str | None:
     if app is not None and "engine" in app.__dict__:
         where = " " + app.engine.url.render_as_string(hide_password=True)
     return f"cannot open the database{where}: {msg.splitlines()[0]}"
+
+
+def format_option(choices: tuple[str, ...], default: str = "table") -> Callable[[F], F]:
+    """--format for listing commands (``--json`` stays an alias of ``--format json``)."""
+
+    def decorate(fn: F) -> F:
+        fn = click.option(
+            "--json",
+            "fmt",
+            flag_value="json",
+            hidden=True,
+            help="same as --format json",
+        )(fn)
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(choices),
+            default=default,
+            show_default=True,
+            help="output format",
+        )(fn)
+
+    return decorate
+
+
+def _more_verbose(ctx: click.Context, _param: click.Parameter, value: int) -> None:
+    if value:
+        parent = ctx.find_root()
+        level = [logging.WARNING, logging.INFO, logging.DEBUG][
+            min(value + parent.params.get("verbose", 0), 2)
+        ]
+        logging.getLogger().setLevel(level)
+
+
+verbose_option = click.option(
+    "-v",
+    "--verbose",
+    count=True,
+    expose_value=False,
+    callback=_more_verbose,
+    help="more log output (-v info, -vv debug); also accepted before the command",
+)
 
 
 def long_running(fn: F) -> F:
@@ -456,20 +499,37 @@ def digest(app: App, dry_run: bool, out: Path | None) -> None:
     sys.exit(1 if result.failed else 0)
 
 
+DATE_HELP = "date: 2024-03-05, 2024-03-05T10:00, or relative: 12h, 7d, 2w, 3m, today, yesterday"
+
+
 @main.command()
 @click.argument("text", required=False, default="")
-@click.option("--actor", "actors", multiple=True)
-@click.option("--place", "places", multiple=True)
-@click.option("--outlet", "outlets_", multiple=True)
-@click.option("--author")
-@click.option("--since")
-@click.option("--until")
-@click.option("--opinion", is_flag=True, default=None)
-@click.option("--lang")
-@click.option("--limit", type=click.IntRange(1, 100000), default=50)
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json", "jsonl"]), default="table"
+    "--actor",
+    "actors",
+    multiple=True,
+    help="a tracked actor, by name or any alias, any script or case (repeatable: all of them)",
 )
+@click.option(
+    "--place", "places", multiple=True, help="a tracked place, by name or alias (repeatable)"
+)
+@click.option(
+    "--outlet", "outlets_", multiple=True, help="an outlet slug (repeatable: any of them)"
+)
+@click.option("--author", help="an author's name or part of it")
+@click.option("--since", help=f"published on or after this {DATE_HELP}")
+@click.option("--until", help=f"published up to the end of this {DATE_HELP}")
+@click.option("--opinion", is_flag=True, default=None, help="op-eds only")
+@click.option("--lang", help="language code, e.g. en, ar, ru")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 100000),
+    default=50,
+    show_default=True,
+    help="how many articles to show at most",
+)
+@format_option(("table", "csv", "json", "jsonl"))
+@verbose_option
 @pass_app
 @handle_errors
 def search(
@@ -486,8 +546,12 @@ def search(
     limit: int,
     fmt: str,
 ) -> None:
-    """Full-text search and filters over stored articles."""
-    from mediawatch.search import Query, QueryError, render, run_search
+    """Full-text search and filters over stored articles, newest first (by relevance with TEXT).
+
+    TEXT: words (all of them), "a phrase", word OR word, -excluded, prefix*.
+    """
+    from mediawatch.search import Query, QueryError, render
+    from mediawatch.search import search as search_articles
 
     try:
         q = Query.build(
@@ -504,8 +568,14 @@ def search(
         )
     except QueryError as exc:
         raise UsageFailure(str(exc)) from None
-    rows = run_search(app.ready_engine(), q)
-    render(rows, fmt, console)
+    outcome = search_articles(app.ready_engine(), q)
+    for warning in outcome.warnings:
+        err_console.print(f"warning: {warning}", highlight=False)
+    render(outcome.rows, fmt, console)
+    if outcome.total > len(outcome.rows):
+        err_console.print(
+            f"{len(outcome.rows)} of {outcome.total} shown (use --limit)", highlight=False
+        )
 
 
 @main.command()

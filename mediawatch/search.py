@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import io
 import json
 import re
@@ -21,6 +22,7 @@ from rich.table import Table
 from sqlalchemy import Engine, Float, Integer, and_, func, literal_column, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
+from mediawatch.textquery import TextQuery, TextQueryError
 from models import (
     Appearance,
     Article,
@@ -34,6 +36,7 @@ from models import (
     utcnow,
 )
 from pipeline.authors import author_key
+from pipeline.textnorm import lookup_key
 
 CSV_COLUMNS = [
     "id",
@@ -60,7 +63,22 @@ def parse_when(
     """ISO date/datetime, or relative: ``7d``, ``12h``, ``2w``, ``today``, ``yesterday``."""
     if not value:
         return None
-    now = now or utcnow()
+    try:
+        when = _parse_when(value, end_of_day=end_of_day, now=now or utcnow())
+    except (OverflowError, OSError):
+        when = None
+    if when is None or not (EARLIEST <= when <= LATEST):
+        raise QueryError(
+            f"date out of range: {value!r} (between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d})"
+        )
+    return when
+
+
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+
+
+def _parse_when(value: str, *, end_of_day: bool, now: dt.datetime) -> dt.datetime | None:
     v = value.strip().lower()
     m = re.fullmatch(r"(\d+)\s*([hdwm])", v)
     if m:
@@ -86,7 +104,7 @@ def parse_when(
         raise QueryError(
             f"not a date: {value!r} (use 2024-03-05, 2024-03-05T10:00, 7d, 12h, 2w, today)"
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _clean(value: str | None) -> str:
@@ -95,13 +113,8 @@ def _clean(value: str | None) -> str:
 
 
 def fts5_query(user_text: str) -> str:
-    """User text → an FTS5 query of quoted terms/phrases (all required)."""
-    parts = []
-    for phrase, word in re.findall(r'"([^"]+)"|(\S+)', user_text):
-        tokens = re.findall(r"\w+", phrase or word)
-        if tokens:
-            parts.append('"' + " ".join(tokens) + '"')
-    return " ".join(parts)
+    """User text → an FTS5 MATCH expression (see mediawatch.textquery for the syntax)."""
+    return TextQuery.parse(user_text).fts5()
 
 
 @dataclass
@@ -136,40 +149,89 @@ class Query:
             text=_clean(text),
             actors=[_clean(a) for a in actors],
             places=[_clean(p) for p in places],
-            outlets=[_clean(o) for o in outlets],
+            outlets=[_clean(o).lower() for o in outlets],  # slugs are lower case
             author=_clean(author) or None,
             since=parse_when(since),
             until=parse_when(until, end_of_day=True),
             opinion=opinion or None,
-            language=(language or None),
+            language=_clean(language).lower() or None,
             limit=limit,
         )
         if q.since and q.until and q.since > q.until:
             raise QueryError("--since is after --until")
+        try:
+            TextQuery.parse(q.text)
+        except TextQueryError as exc:
+            raise QueryError(str(exc)) from None
         return q
 
 
+@dataclass
+class SearchOutcome:
+    rows: list[dict[str, Any]]
+    total: int  # all matches, of which ``rows`` are the first ``limit``
+    warnings: list[str] = field(default_factory=list)  # unknown names, with the closest known
+
+
 def entity_ids(session: Any, name: str, kind: str) -> set[int]:
-    """Entities of this kind whose name or any alias is ``name`` (case-insensitive)."""
-    folded = name.strip().casefold()
-    by_name = select(WatchEntity.id).where(
-        WatchEntity.kind == kind, func.lower(WatchEntity.name) == folded
-    )
+    """Entities of this kind whose name or any alias is ``name``, compared by lookup key (case
+    in every script, diacritics, Arabic letter variants: the same on both dialects)."""
+    key = lookup_key(name)
+    by_name = select(WatchEntity.id).where(WatchEntity.kind == kind, WatchEntity.key == key)
     by_alias = (
         select(WatchEntity.id)
         .join(WatchAlias, WatchAlias.entity_id == WatchEntity.id)
-        .where(WatchEntity.kind == kind, func.lower(WatchAlias.text) == folded)
+        .where(WatchEntity.kind == kind, WatchAlias.key == key)
     )
     return set(session.scalars(by_name.union(by_alias)))
+
+
+def closest(name: str, known: list[str], n: int = 3) -> str:
+    """ " (closest: A, B)" for a warning, or "" when nothing is close."""
+    by_key = {lookup_key(k): k for k in known}
+    near = difflib.get_close_matches(lookup_key(name), list(by_key), n=n, cutoff=0.5)
+    return f" (closest: {', '.join(by_key[k] for k in near)})" if near else ""
+
+
+def unknown_names(session: Any, q: Query) -> list[str]:
+    """A warning for every filter value that names nothing we know."""
+    warnings = []
+    for kind, names in (("actor", q.actors), ("place", q.places)):
+        for name in names:
+            if not entity_ids(session, name, kind):
+                known = list(
+                    session.scalars(select(WatchEntity.name).where(WatchEntity.kind == kind))
+                )
+                warnings.append(f"no tracked {kind} is named {name!r}{closest(name, known)}")
+    slugs = list(session.scalars(select(Outlet.slug)))
+    for slug in q.outlets:
+        if slug not in slugs:
+            warnings.append(f"no outlet {slug!r}{closest(slug, slugs)}")
+    if q.author and session.scalar(select(func.count()).where(_author_filter(q.author))) == 0:
+        names = list(session.scalars(select(Author.name).limit(5000)))
+        warnings.append(f"no author matches {q.author!r}{closest(q.author, names)}")
+    return warnings
+
+
+def _author_filter(name: str) -> ColumnElement[bool]:
+    key = author_key(name)
+    pattern = "%" + key.replace("%", "").replace("_", "") + "%"
+    return or_(Author.key == key, Author.key.like(pattern))
 
 
 RANK_WINDOW = 1000  # text matches are ranked among the most recent this many
 
 
 def run_search(engine: Engine, q: Query) -> list[dict[str, Any]]:
-    """Article rows for the query. With TEXT: the most relevant among the RANK_WINDOW most recent
-    matches (a monitoring archive is read newest first; this bounds the cost of ranking a
-    common word over a large archive). Without: newest first."""
+    """Article rows for the query (see :func:`search`)."""
+    return search(engine, q, count=False).rows
+
+
+def search(engine: Engine, q: Query, *, count: bool = True) -> SearchOutcome:
+    """Article rows for the query, how many matched in all, and warnings for names that match
+    nothing. With TEXT: the most relevant among the RANK_WINDOW most recent matches (a monitoring
+    archive is read newest first; this bounds the cost of ranking a common word over a large
+    archive). Without: newest first."""
     dialect = engine.dialect.name
     when = func.coalesce(Article.published_at, Article.first_seen)
     conds: list[ColumnElement[bool]] = []
@@ -177,8 +239,10 @@ def run_search(engine: Engine, q: Query) -> list[dict[str, Any]]:
         groups = [entity_ids(s, a, "actor") for a in q.actors] + [
             entity_ids(s, p, "place") for p in q.places
         ]
+        warnings = unknown_names(s, q) if count else []
     if any(not g for g in groups):
-        return []  # a name that is no tracked entity of that kind matches nothing
+        # A name that is no tracked entity of that kind matches nothing.
+        return SearchOutcome([], 0, warnings)
     for group in groups:
         conds.append(Article.id.in_(select(Mention.article_id).where(Mention.entity_id.in_(group))))
     if q.outlets:
@@ -190,13 +254,11 @@ def run_search(engine: Engine, q: Query) -> list[dict[str, Any]]:
             )
         )
     if q.author:
-        key = author_key(q.author)
-        pattern = "%" + key.replace("%", "").replace("_", "") + "%"
         conds.append(
             Article.id.in_(
                 select(ArticleAuthor.article_id)
                 .join(Author, Author.id == ArticleAuthor.author_id)
-                .where(or_(Author.key == key, Author.key.like(pattern)))
+                .where(_author_filter(q.author))
             )
         )
     if q.since:
@@ -207,23 +269,18 @@ def run_search(engine: Engine, q: Query) -> list[dict[str, Any]]:
         conds.append(Article.is_opinion.is_(True))
     if q.language:
         conds.append(Article.language == q.language)
-    if not q.text:
-        stmt = (
-            select(Article.id)
-            .where(and_(True, *conds))
-            .order_by(when.desc(), Article.id.desc())
-            .limit(q.limit)
-        )
+    text_query = TextQuery.parse(q.text)
+    if not text_query:
+        matches = select(Article.id.label("id"), when.label("at")).where(and_(True, *conds))
+        stmt = select(Article.id).where(and_(True, *conds)).order_by(when.desc(), Article.id.desc())
+        stmt = stmt.limit(q.limit)
     else:
         if dialect == "sqlite":
-            match = fts5_query(q.text)
-            if not match:
-                return []
             fts = (
                 text(
                     "SELECT rowid AS id, bm25(articles_fts, 10.0, 3.0, 1.0) AS rank FROM articles_fts WHERE articles_fts MATCH :match"
                 )
-                .bindparams(match=match)
+                .bindparams(match=text_query.fts5())
                 .columns(id=Integer, rank=Float)
                 .subquery("fts")
             )
@@ -232,16 +289,14 @@ def run_search(engine: Engine, q: Query) -> list[dict[str, Any]]:
                 Article.id.label("id"), (-fts.c.rank).label("score"), when.label("at")
             ).join(fts, fts.c.id == Article.id)
         else:
-            tsq = func.websearch_to_tsquery(literal_column("'simple'::regconfig"), q.text)
+            tsq = func.to_tsquery(literal_column("'simple'::regconfig"), text_query.tsquery())
             doc: ColumnElement[Any] = literal_column(PG_DOCUMENT)
             inner = select(
                 Article.id.label("id"), func.ts_rank(doc, tsq).label("score"), when.label("at")
             ).where(doc.op("@@")(tsq))
+        matches = inner.where(and_(True, *conds))
         window = (
-            inner.where(and_(True, *conds))
-            .order_by(when.desc(), Article.id.desc())
-            .limit(RANK_WINDOW)
-            .subquery("recent")
+            matches.order_by(when.desc(), Article.id.desc()).limit(RANK_WINDOW).subquery("recent")
         )
         stmt = (
             select(window.c.id)
@@ -250,7 +305,10 @@ def run_search(engine: Engine, q: Query) -> list[dict[str, Any]]:
         )
     with read_session(engine) as s:
         ids = list(s.scalars(stmt))
-        return describe(s, ids)
+        total = len(ids)
+        if count and total == q.limit:
+            total = s.scalar(select(func.count()).select_from(matches.subquery())) or total
+        return SearchOutcome(describe(s, ids), total, warnings)
 
 
 def describe(session: Any, ids: list[int]) -> list[dict[str, Any]]:

@@ -94,3 +94,10 @@ def script_of(text: str) -> str:
         if (ch.isalpha() and ch.isascii()) or "\u00c0" <= ch <= "\u024f":
             return "latin"
     return "other"
+
+
+def lookup_key(name: str) -> str:
+    """How a watchlist name or alias is looked up (``search --actor``, subscriptions): folded as
+    the matcher folds text (case in every script, diacritics, Arabic letter variants, ё/е), with
+    white space collapsed. Computed in Python, so SQLite and PostgreSQL compare the same keys."""
+    return " ".join(fold(name).split())

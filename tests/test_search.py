@@ -134,7 +134,81 @@ def test_dates_and_fts_helpers() -> None:
     assert parse_when("7d") is not None and parse_when("2024-03-05") is not None
     with pytest.raises(QueryError):
         parse_when("last tuesday-ish")
-    assert fts5_query('"road back" geneva*') == '"road back" "geneva"'
+    assert fts5_query('"road back" geneva*') == '"road back" AND "geneva"*'
+    assert fts5_query('geneva OR aleppo -"war crimes" NEAR') == (
+        '("geneva" OR "aleppo") AND "near" NOT "war crimes"'
+    )
+    with pytest.raises(QueryError):
+        Query.build(text="-only -exclusions")
+
+
+@pytest.mark.parametrize(
+    "actor",
+    ["Лавров", "лавров", "ЛАВРОВ", "Сергей Лавров", "لافروف", "سيرغي لافروف", "LAVROV"],
+)
+def test_actor_aliases_in_any_script_and_case(data: Engine, actor: str) -> None:
+    # SQLite's lower() folds ASCII only: names are compared by a key folded in Python.
+    assert "Лавров обсудил с коллегами ситуацию вокруг Алеппо" in titles(data, actors=[actor])
+
+
+@pytest.mark.parametrize("place", ["Алеппо", "алеппо", "حلب", "ALEPPO"])
+def test_place_aliases_in_any_script_and_case(data: Engine, place: str) -> None:
+    assert "الطريق إلى جنيف يمر عبر حلب" in titles(data, places=[place])
+
+
+QUERIES = [
+    "geneva",
+    "Geneva aleppo",
+    '"road back"',
+    '"back road"',
+    "geneva OR idlib",
+    "aleppo -geneva",
+    'aleppo -"road back"',
+    "negot*",
+    "pump*",
+    "лавров OR حلب",
+]
+
+
+def test_the_query_language_means_the_same_on_both_dialects(
+    sqlite_url: str, pg_url: str, tmp_path: Path
+) -> None:
+    from models import make_engine
+
+    answers = []
+    for i, url in enumerate((sqlite_url, pg_url)):
+        engine = make_engine(url)
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        ingest_samples(engine, folder, url, flag_them=False)
+        answers.append({q: sorted(titles(engine, text=q, limit=100)) for q in QUERIES})
+        engine.dispose()
+    sqlite_answers, pg_answers = answers
+    assert sqlite_answers == pg_answers
+    # and they mean what the docs say
+    assert sqlite_answers['"back road"'] == []
+    assert sqlite_answers['"road back"'] == ["The road back to Geneva runs through Aleppo"]
+    assert set(sqlite_answers["geneva OR idlib"]) > set(sqlite_answers["geneva"])
+    assert "The road back to Geneva runs through Aleppo" not in sqlite_answers["aleppo -geneva"]
+    assert sqlite_answers["pump*"]
+
+
+def test_cli_search_says_what_it_left_out_and_what_it_does_not_know(
+    data: Engine, tmp_path: Path
+) -> None:
+    cfg = tmp_path / "mediawatch.toml"
+    some = run_cli("search", "--limit", "2", config=cfg)
+    assert some.returncode == 0 and "2 of 10 shown (use --limit)" in some.stderr
+    typo = run_cli("search", "--actor", "Lavrof", "--outlet", "meridain", config=cfg)
+    assert typo.returncode == 0
+    assert "no tracked actor is named 'Lavrof' (closest: Sergei Lavrov)" in typo.stderr
+    assert "no outlet 'meridain' (closest: meridian)" in typo.stderr
+    upper = run_cli("search", "--outlet", "VESTI", "--lang", "RU", "--format", "json", config=cfg)
+    assert upper.returncode == 0 and len(json.loads(upper.stdout)) == 2
+    for bad in ("99999999d", "0001-01-01"):
+        out = run_cli("search", "--since", bad, config=cfg)
+        assert out.returncode == 2 and "out of range" in out.stderr
+        assert "Traceback" not in out.stderr
 
 
 def test_cli_search_formats(data: Engine, db_url: str, tmp_path: Path) -> None:
@@ -144,8 +218,11 @@ def test_cli_search_formats(data: Engine, db_url: str, tmp_path: Path) -> None:
     rows = json.loads(out.stdout)
     assert isinstance(rows, list) and rows
     jl = run_cli("search", "geneva", "--format", "jsonl", config=cfg)
+    assert jl.returncode == 0 and jl.stdout.strip(), jl.stderr
     assert all(json.loads(line)["id"] for line in jl.stdout.splitlines())
     csv_out = run_cli("search", "--lang", "ru", "--format", "csv", config=cfg)
-    assert csv_out.stdout.splitlines()[0].startswith("id,published_at,outlet,title")
+    assert csv_out.returncode == 0, csv_out.stderr
+    lines = csv_out.stdout.splitlines()
+    assert lines[0].startswith("id,published_at,outlet,title") and len(lines) == 3
     bad = run_cli("search", "--since", "someday", config=cfg)
     assert bad.returncode == 2 and "not a date" in bad.stderr
