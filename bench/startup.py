@@ -56,9 +56,8 @@ def _time_commands(commands: dict[str, list[str]], cwd: Path) -> dict[str, float
 
 
 def run() -> dict[str, float]:
-    from tests.conftest import ingest_samples
-
     from models import make_engine
+    from tests.conftest import ingest_samples
 
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
