@@ -65,6 +65,9 @@ def crawl_job(config: str, slug: str) -> None:
 
     def work() -> dict[str, Any]:
         proc = CrawlProcess(app, slug)
+        log.info(
+            "crawl started", extra={"outlet": slug, "pid": proc.proc.pid, "log": str(proc.log_path)}
+        )
         with _running_lock:
             _running.add(proc)
         try:
@@ -76,6 +79,16 @@ def crawl_job(config: str, slug: str) -> None:
         outcome = proc.finish(app.engine)
         run = outcome.run or {}
         counts = {k: run.get(k, 0) for k in ("pages", "new", "duplicates", "updated", "unchanged")}
+        log.log(
+            logging.INFO if outcome.status == "ok" else logging.WARNING,
+            "crawl ended",
+            extra={
+                "outlet": slug,
+                "status": outcome.status,
+                "seconds": round(time.monotonic() - proc.started, 1),
+                **counts,
+            },
+        )
         return {**counts, "failed": int(outcome.status != "ok"), "status": outcome.status}
 
     result = record_job(app.engine, f"crawl:{slug}", work, lambda r: r)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
@@ -84,10 +85,23 @@ def group_by_entity(
     return OrderedDict(ordered)
 
 
+def local_time(when: dt.datetime, timezone: str) -> str:
+    """'2024-03-04 07:30 CET': a time as the subscriber reads it."""
+    local = when.astimezone(ZoneInfo(timezone))
+    return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or timezone)
+
+
 def build_digest(
-    subscriber_name: str, items: list[DigestItem], *, now: dt.datetime, opinion_only: bool = False
+    subscriber_name: str,
+    items: list[DigestItem],
+    *,
+    now: dt.datetime,
+    opinion_only: bool = False,
+    timezone: str = "UTC",
 ) -> Digest | None:
-    """The digest for these items, or None when there is nothing to send."""
+    """The digest for these items, or None when there is nothing to send. Times are shown in
+    the subscriber's ``timezone``; every title and snippet carries its own direction (Arabic
+    reads right to left beside English)."""
     if not items:
         return None
     items = [
@@ -108,6 +122,7 @@ def build_digest(
         "subject": subject,
         "opinion_only": opinion_only,
         "count": n,
+        "when": lambda t: local_time(t, timezone),
     }
     return Digest(
         subject=subject,

@@ -207,7 +207,9 @@ def _one(
     # `sub` was loaded with its subscriptions by send_digests.
     with read_session(engine) as s:
         items = due_items(s, sub)
-    digest = build_digest(sub.name, items, now=now, opinion_only=is_opinion_only(sub))
+    digest = build_digest(
+        sub.name, items, now=now, opinion_only=is_opinion_only(sub), timezone=sub.timezone or "UTC"
+    )
     if digest is None:
         result.lines.append(f"{sub.email}: nothing new")
         return

@@ -8,6 +8,8 @@ from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from twisted.internet.task import LoopingCall
+from twisted.internet.threads import deferToThread
 
 from models import CrawlRun, in_transaction, utcnow
 
@@ -24,6 +26,10 @@ def summarise(stats: dict[str, Any], reason: str) -> dict[str, Any]:
             errors[key.removeprefix("mediawatch/error/")] += value
         elif key.startswith("mediawatch/dropped/"):
             dropped[key.removeprefix("mediawatch/dropped/")] += value
+        elif key.startswith("mediawatch/skipped/"):
+            # URLs not fetched, and why (too old, not an article URL, off-site): an empty
+            # crawl must explain itself (crawl table, `status`).
+            dropped[key.removeprefix("mediawatch/skipped/")] += value
         elif key.startswith("downloader/response_status_count/"):
             http[key.rsplit("/", 1)[-1]] += value
         elif key == "robotstxt/forbidden":
@@ -49,10 +55,17 @@ def summarise(stats: dict[str, Any], reason: str) -> dict[str, Any]:
     }
 
 
+PROGRESS_SECONDS = 3.0
+
+
 class CrawlRunRecorder:
+    """Opens the run's row when the spider opens, writes its counters every few seconds while
+    it runs (the live crawl table and `status` read them) and closes it with the final ones."""
+
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.run_id: int | None = None
+        self.progress: LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
@@ -71,8 +84,32 @@ class CrawlRunRecorder:
             return run.id
 
         self.run_id = in_transaction(spider.engine, work, what="crawl run start")  # type: ignore[attr-defined]
+        # In a thread: a busy database must not stall the reactor.
+        self.progress = LoopingCall(deferToThread, self._write_progress, spider)
+        self.progress.start(PROGRESS_SECONDS, now=False)
+
+    def _write_progress(self, spider: Spider) -> None:
+        if self.run_id is None or self.crawler.stats is None:
+            return
+        values = summarise(self.crawler.stats.get_stats(), "finished")
+        values.pop("status")
+        values.pop("message")
+        run_id = self.run_id
+
+        def work(session: Any) -> None:
+            run = session.get(CrawlRun, run_id)
+            if run is not None and run.status == "running":
+                for key, value in values.items():
+                    setattr(run, key, value)
+
+        try:
+            in_transaction(spider.engine, work, attempts=2, what="crawl run progress")  # type: ignore[attr-defined]
+        except Exception:  # progress is a courtesy: never stop a crawl for it
+            spider.logger.debug("crawl progress not written", exc_info=True)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.progress is not None and self.progress.running:
+            self.progress.stop()
         if self.run_id is None:
             return
         assert self.crawler.stats is not None

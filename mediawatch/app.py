@@ -22,6 +22,25 @@ if TYPE_CHECKING:
 __all__ = ["App", "SchemaError"]
 
 
+def database_entity_keys(settings: Settings, keys: set[str]) -> set[str]:
+    """Which of these folded names the database's watchlist has (entities added with `watch add`
+    or a CSV import may be named by subscribers). A database that cannot be read yet (not
+    created, not migrated) answers "all of them": `outlets sync` checks again."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from models import WatchEntity, make_engine, read_session
+
+    engine = make_engine(settings.database_url)
+    try:
+        with read_session(engine) as s:
+            return set(s.scalars(select(WatchEntity.key).where(WatchEntity.key.in_(keys))))
+    except SQLAlchemyError:
+        return set(keys)
+    finally:
+        engine.dispose()
+
+
 class App:
     def __init__(
         self, config: str | Path | None = None, *, settings: Settings | None = None
@@ -34,7 +53,7 @@ class App:
     def settings(self) -> Settings:
         from mediawatch.config import load_settings
 
-        return load_settings(self.config_path)
+        return load_settings(self.config_path, known_entities=database_entity_keys)
 
     @cached_property
     def engine(self) -> Engine:

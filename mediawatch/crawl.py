@@ -149,20 +149,29 @@ def enabled_slugs(engine: Engine) -> list[str]:
         return list(s.scalars(select(Outlet.slug).where(Outlet.enabled).order_by(Outlet.slug)))
 
 
-def _table(rows: dict[str, str], outcomes: dict[str, CrawlOutcome]) -> Table:
-    t = Table("outlet", "state", "pages", "new", "dup", "updated", "unchanged", "known", "errors")
+def reasons(run: dict[str, object]) -> str:
+    """'too_old 3, listing 2': what was not stored, and why, most frequent first."""
+    counts: dict[str, int] = {}
+    for key in ("dropped", "errors"):
+        value = run.get(key)
+        if isinstance(value, dict):
+            for k, v in value.items():
+                counts[k] = counts.get(k, 0) + int(v)
+    known = run.get("skipped_known")
+    if isinstance(known, int) and known:
+        counts["known"] = known
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def _table(rows: dict[str, str], runs: dict[str, dict[str, object]]) -> Table:
+    t = Table("outlet", "state", "pages", "new", "dup", "updated", "unchanged", "not stored: why")
     for slug, state in rows.items():
-        o = outcomes.get(slug)
-        r = (o.run if o else None) or {}
-        errs = r.get("errors") or {}
+        r = runs.get(slug) or {}
         t.add_row(
             slug,
             state,
-            *(
-                str(r.get(k, ""))
-                for k in ("pages", "new", "duplicates", "updated", "unchanged", "skipped_known")
-            ),
-            str(sum(errs.values())) if isinstance(errs, dict) and errs else "",
+            *(str(r.get(k, "")) for k in ("pages", "new", "duplicates", "updated", "unchanged")),
+            reasons(r),
         )
     return t
 
@@ -182,8 +191,10 @@ def run_crawls(app: App, slugs: list[str], *, console: Console | None = None) ->
     running: list[CrawlProcess] = []
     outcomes: dict[str, CrawlOutcome] = {}
     states = {s: "queued" for s in targets}
+    live_runs: dict[str, dict[str, object]] = {}
+    last_poll = 0.0
     with Live(
-        _table(states, outcomes),
+        _table(states, live_runs),
         console=console,
         refresh_per_second=4,
         transient=not console.is_terminal,
@@ -199,12 +210,17 @@ def run_crawls(app: App, slugs: list[str], *, console: Console | None = None) ->
                     outcome = proc.finish(engine)
                     outcomes[proc.slug] = outcome
                     states[proc.slug] = outcome.status
+                    live_runs[proc.slug] = outcome.run or {}
+            poll = time.monotonic() - last_poll > 1.0
             for proc in running:
                 states[proc.slug] = f"crawling {int(time.monotonic() - proc.started)}s"
-            live.update(_table(states, outcomes))
+                if poll:  # the crawl process writes its counters every few seconds
+                    live_runs[proc.slug] = latest_run(engine, proc.slug, proc.started_at) or {}
+            last_poll = time.monotonic() if poll else last_poll
+            live.update(_table(states, live_runs))
             time.sleep(0.25)
     if not console.is_terminal:
-        console.print(_table(states, outcomes))
+        console.print(_table(states, live_runs))
     failed = [o for o in outcomes.values() if o.status != "ok"]
     for o in failed:
         console.print(f"[red]{o.slug}: {o.status}[/] (log: {o.log_path})")

@@ -28,3 +28,11 @@ class SchemaError(Exception):
 
 class UsageFailure(Exception):
     """Bad input from the user (exit 2)."""
+
+
+class WatchlistError(UsageFailure):
+    """A watchlist change that cannot be made (unknown entity, a kind that would change)."""
+
+
+class OutletError(UsageFailure):
+    """An outlet change that cannot be made (unknown slug, articles that still need it)."""

@@ -7,18 +7,13 @@ list of quoted terms and phrases.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import difflib
-import io
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
 from sqlalchemy import Engine, Float, Integer, and_, func, literal_column, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -364,50 +359,6 @@ def describe(session: Any, ids: list[int]) -> list[dict[str, Any]]:
     return rows
 
 
-def render(rows: list[dict[str, Any]], fmt: str, console: Console) -> None:
-    if fmt == "json":
-        print(json.dumps(rows, ensure_ascii=False, indent=1))
-    elif fmt == "jsonl":
-        for r in rows:
-            print(json.dumps(r, ensure_ascii=False))
-    elif fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(CSV_COLUMNS)
-        for r in rows:
-            w.writerow(
-                [
-                    r["id"],
-                    r["published_at"] or "",
-                    r["outlet"],
-                    r["title"],
-                    "; ".join(r["authors"]),
-                    "; ".join(r["entities"]),
-                    int(r["is_opinion"]),
-                    r["language"],
-                    r["url"],
-                    " ".join(f"{a['outlet']}:{a['url']}" for a in r["appearances"]),
-                ]
-            )
-        print(buf.getvalue(), end="")
-    else:
-        table = Table(
-            "id", "date", "outlet", "title", "authors", "entities", "also", show_lines=False
-        )
-        for r in rows:
-            table.add_row(
-                str(r["id"]),
-                (r["published_at"] or "")[:10],
-                r["outlet"],
-                r["title"] + (" [op-ed]" if r["is_opinion"] else ""),
-                ", ".join(r["authors"]),
-                ", ".join(r["entities"][:4]) + ("…" if len(r["entities"]) > 4 else ""),
-                str(len(r["appearances"]) - 1) if len(r["appearances"]) > 1 else "",
-            )
-        console.print(table)
-        console.print(f"{len(rows)} article(s)", style="dim")
-
-
 def article_detail(engine: Engine, article_id: int) -> dict[str, Any] | None:
     with read_session(engine) as s:
         art = s.get(Article, article_id)
@@ -456,36 +407,3 @@ def article_detail(engine: Engine, article_id: int) -> dict[str, Any] | None:
             )
         ]
         return row
-
-
-def render_detail(d: dict[str, Any], console: Console) -> None:
-    console.print(
-        f"[bold]{d['title']}[/]" + ("  [reverse] OPINION [/]" if d["is_opinion"] else ""),
-        highlight=False,
-    )
-    console.print(
-        f"#{d['id']} · {', '.join(d['authors']) or 'no author'} · published {d['published_at'] or '?'} · {d['language']}",
-        highlight=False,
-    )
-    if d["opinion_reason"]:
-        console.print(f"op-ed because: {d['opinion_reason']}", style="dim")
-    t = Table("outlet", "url", "first seen", "original", title="appearances")
-    for a in d["appearances"]:
-        t.add_row(
-            a["outlet"],
-            a["url"],
-            f"{a['first_seen']:%Y-%m-%d %H:%M}",
-            "yes" if a["is_original"] else "",
-        )
-    console.print(t)
-    if d["mentions"]:
-        m = Table("entity", "kind", "count", "snippet", title="mentions")
-        for x in d["mentions"]:
-            m.add_row(
-                x["entity"],
-                x["kind"],
-                str(x["count"]) + (" +title" if x["in_title"] else ""),
-                x["snippet"].replace("⟦", "[").replace("⟧", "]"),
-            )
-        console.print(m)
-    console.print(d["text"], highlight=False)

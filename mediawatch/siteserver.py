@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import json
 import mimetypes
+import sys
 import threading
 import time
 from collections import Counter
@@ -24,6 +25,18 @@ from urllib.parse import parse_qs, urlsplit
 
 LAST_MODIFIED = "Tue, 05 Mar 2024 08:00:00 GMT"
 TEXT_TYPES = (".html", ".xml", ".txt", ".json", ".rss", ".atom", "")
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A crawler that gives up on a slow page, or closes a kept-alive connection, is not an
+        # error of the server: no traceback for it.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
 
 class SiteServer:
@@ -40,8 +53,7 @@ class SiteServer:
         self.overrides: dict[str, dict[str, Any]] = (
             json.loads(overrides.read_text()) if overrides.exists() else {}
         )
-        self.httpd = ThreadingHTTPServer((host, port), self._handler())
-        self.httpd.daemon_threads = True
+        self.httpd = _QuietServer((host, port), self._handler())
         self.thread: threading.Thread | None = None
 
     @property
@@ -176,8 +188,6 @@ class SiteServer:
 
 
 def main() -> None:  # pragma: no cover - manual use: python -m mediawatch.siteserver DIR [PORT]
-    import sys
-
     srv = SiteServer(Path(sys.argv[1]), port=int(sys.argv[2]) if len(sys.argv) > 2 else 8800)
     print(f"serving {srv.root} at {srv.base}")
     srv.httpd.serve_forever()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
 from sqlalchemy import Engine, and_, exists, func, select
 
 from mediawatch.config import Settings
@@ -26,9 +24,10 @@ from models import (
 )
 
 
-def outlet_slugs(engine: Engine) -> list[str]:
+def outlet_states(engine: Engine) -> dict[str, bool]:
+    """Every outlet's slug → enabled."""
     with read_session(engine) as s:
-        return list(s.scalars(select(Outlet.slug)))
+        return dict(s.execute(select(Outlet.slug, Outlet.enabled)).all())
 
 
 def _last_runs(session: Any) -> dict[int, CrawlRun]:
@@ -111,6 +110,9 @@ def _outlet_health(session: Any, now: dt.datetime) -> list[dict[str, Any]]:
                     "pages": run.pages,
                     "new": run.new,
                     "errors": sum(run.errors.values()) if run.errors else 0,
+                    "errors_by_kind": dict(run.errors or {}),
+                    "dropped": dict(run.dropped or {}),
+                    "skipped_known": run.skipped_known,
                 }
                 if run
                 else None,
@@ -213,60 +215,3 @@ def collect_status(engine: Engine, settings: Settings) -> dict[str, Any]:
             "outlets": _outlet_health(s, now),
             "jobs": _jobs(s, settings, now),
         }
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, float):
-        return f"{value:.0%}"
-    return str(value)
-
-
-def render_status(data: dict[str, Any], console: Console) -> None:
-    console.print(f"[bold]database[/] {data['database']}")
-    counts = Table("table", "rows", title="counts")
-    for k, v in data["counts"].items():
-        counts.add_row(k, str(v))
-    console.print(counts)
-    outlets = Table(
-        "outlet",
-        "last run",
-        "pages",
-        "errors",
-        "last ok",
-        "new 24h",
-        "new 7d",
-        "no author",
-        "no date",
-        "next crawl",
-        title="outlets",
-    )
-    for o in data["outlets"]:
-        run = o["last_run"] or {}
-        outlets.add_row(
-            o["slug"] + ("" if o["enabled"] else " (disabled)"),
-            _fmt(run.get("status")),
-            _fmt(run.get("pages")),
-            _fmt(run.get("errors")),
-            _fmt(o["last_ok_crawl"]),
-            str(o["new_24h"]),
-            str(o["new_7d"]),
-            _fmt(o["missing_author"]),
-            _fmt(o["missing_date"]),
-            _fmt(o["next_crawl"]),
-        )
-    console.print(outlets)
-    jobs = Table("job", "last result", "last start", "counts", "next run", title="jobs")
-    for j in data["jobs"]:
-        counts_s = ", ".join(f"{k}={v}" for k, v in j["last_counts"].items())
-        jobs.add_row(
-            j["job"],
-            _fmt(j["last_status"]),
-            _fmt(j["last_started_at"]),
-            counts_s or "-",
-            _fmt(j["next_run"]),
-        )
-    console.print(jobs)

@@ -6,16 +6,26 @@ from the CLI (``from_config`` false) are left alone by the sync.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from mediawatch.config import OutletConfig, Settings, SubscriberConfig, WatchConfig, parse_alias
+from mediawatch.config import (
+    OutletConfig,
+    Settings,
+    SubscriberConfig,
+    WatchConfig,
+    parse_alias,
+    unknown_entity_problems,
+)
+from mediawatch.errors import ConfigError, WatchlistError
 from models import Outlet, Subscriber, Subscription, WatchAlias, WatchEntity, in_transaction, utcnow
+from pipeline.textnorm import lookup_key
 
 
 @dataclass
@@ -130,7 +140,16 @@ def upsert_entity(
         session.add(row)
         set_aliases(row, specs)
         return "watch entities added"
-    changed = _apply(row, {"kind": kind, "wikidata_id": wikidata, "notes": notes, "enabled": True})
+    if row.kind != kind and not from_config:
+        raise WatchlistError(
+            f"{row.name} is tracked as {_a(row.kind)}; remove it first to track it as {_a(kind)}"
+        )
+    values = {"kind": kind, "enabled": True}
+    if from_config or wikidata:
+        values["wikidata_id"] = wikidata
+    if from_config or notes:
+        values["notes"] = notes
+    changed = _apply(row, values)
     if replace_aliases:
         changed |= set_aliases(row, specs)
     else:
@@ -178,7 +197,7 @@ def _sync_subscriber(session: Session, cfg: SubscriberConfig, entity_ids: dict[s
     elif _apply(row, values):
         result = "subscribers updated"
     wanted: set[tuple[int | None, bool]] = {
-        (entity_ids[e.casefold()], cfg.opinion_only) for e in cfg.entities
+        (entity_ids[lookup_key(e)], cfg.opinion_only) for e in cfg.entities
     } or {(None, cfg.opinion_only)}
     have = {(s.entity_id, s.opinion_only): s for s in row.subscriptions}
     if set(have) != wanted:
@@ -217,7 +236,12 @@ def sync_config(engine: Engine, settings: Settings) -> SyncReport:
                 ent.updated_at = utcnow()
                 report.add("watch entities disabled")
 
-        entity_ids = {e.name.casefold(): e.id for e in session.scalars(select(WatchEntity)).all()}
+        entity_ids = dict(session.execute(select(WatchEntity.key, WatchEntity.id)).all())
+        problems = unknown_entity_problems(
+            settings.model_dump(), settings, lambda _s, keys: keys & set(entity_ids)
+        )
+        if problems:
+            raise ConfigError(settings.config_path, problems)
         for s in settings.subscribers:
             if r := _sync_subscriber(session, s, entity_ids):
                 report.add(r)
@@ -231,3 +255,34 @@ def sync_config(engine: Engine, settings: Settings) -> SyncReport:
         return report
 
     return in_transaction(engine, work, what="config sync")
+
+
+def _a(kind: str) -> str:
+    return ("an " if kind[:1] in "aeiou" else "a ") + kind
+
+
+CONFIG_NOTE = "it comes from mediawatch.toml: the next `outlets sync` will overwrite this"
+
+
+class Toggleable(Protocol):
+    enabled: bool
+    from_config: bool
+    updated_at: dt.datetime
+
+
+def set_enabled(
+    engine: Engine, find: Callable[[Session], Toggleable], label: str, enabled: bool
+) -> str:
+    """Enable or disable the outlet or entity ``find`` returns; say so, and whether the config
+    will put it back."""
+
+    def work(session: Session) -> str:
+        row = find(session)
+        state = "enabled" if enabled else "disabled"
+        if row.enabled == enabled:
+            return f"{label}: already {state}"
+        row.enabled = enabled
+        row.updated_at = utcnow()
+        return f"{label}: {state}" + (f" (note: {CONFIG_NOTE})" if row.from_config else "")
+
+    return in_transaction(engine, work, what=f"{label} enable/disable")

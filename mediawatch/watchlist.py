@@ -2,8 +2,8 @@
 
 CSV columns (header row required): ``name,kind,aliases,case_sensitive,wikidata,notes``.
 ``aliases`` and ``case_sensitive`` hold ``TEXT[@LANG]`` items separated by ``|``. Only ``name``
-and ``kind`` are required. The import is one transaction: a bad row names its line and nothing
-is imported.
+and ``kind`` are required. The import is one transaction: if any row is bad, every bad row is
+listed with its line and nothing is imported.
 """
 
 from __future__ import annotations
@@ -13,12 +13,21 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from mediawatch.config import WatchConfig
-from mediawatch.sync import SyncReport, upsert_watch
-from models import Mention, WatchEntity, in_transaction, read_session
+from mediawatch.errors import WatchlistError
+from mediawatch.sync import CONFIG_NOTE, SyncReport, set_enabled, upsert_watch
+from models import (
+    Mention,
+    Subscription,
+    WatchAlias,
+    WatchEntity,
+    in_transaction,
+    read_session,
+)
+from pipeline.textnorm import lookup_key
 
 CSV_COLUMNS = ("name", "kind", "aliases", "case_sensitive", "wikidata", "notes")
 
@@ -46,11 +55,13 @@ def parse_csv(path: Path) -> list[WatchConfig]:
             f"missing {missing}, unknown {unknown}"
         )
     entries: list[WatchConfig] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
+    problems: list[str] = []
     for row in reader:
         line = reader.line_num
         if None in row:
-            raise WatchlistImportError(f"{path}, line {line}: more cells than columns")
+            problems.append(f"line {line}: more cells than columns")
+            continue
         try:
             cfg = WatchConfig.model_validate(
                 {
@@ -63,14 +74,20 @@ def parse_csv(path: Path) -> list[WatchConfig]:
                 }
             )
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
-            )
-            raise WatchlistImportError(f"{path}, line {line}: {problems}") from None
-        if cfg.name.casefold() in seen:
-            raise WatchlistImportError(f"{path}, line {line}: {cfg.name!r} appears twice")
-        seen.add(cfg.name.casefold())
+            details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            problems.append(f"line {line}: {details}")
+            continue
+        key = cfg.name.casefold()
+        if key in seen:
+            problems.append(f"line {line}: {cfg.name!r} appears twice (also line {seen[key]})")
+            continue
+        seen[key] = line
         entries.append(cfg)
+    if problems:
+        raise WatchlistImportError(
+            f"{path}: nothing imported, {len(problems)} bad row(s):\n"
+            + "\n".join(f"  - {p}" for p in problems)
+        )
     return entries
 
 
@@ -106,7 +123,9 @@ def entity_rows(engine: Engine) -> list[dict[str, Any]]:
                 "name": e.name,
                 "kind": e.kind,
                 "enabled": e.enabled,
+                "from_config": e.from_config,
                 "wikidata": e.wikidata_id,
+                "notes": e.notes,
                 "aliases": [
                     {"text": a.text, "language": a.language, "case_sensitive": a.case_sensitive}
                     for a in e.aliases
@@ -115,3 +134,41 @@ def entity_rows(engine: Engine) -> list[dict[str, Any]]:
             }
             for e in entities
         ]
+
+
+def find_entity(session: Session, name: str) -> WatchEntity:
+    """The entity named ``name`` (any case or script variant of the name, or one of its aliases)."""
+    key = lookup_key(name)
+    row = session.scalar(select(WatchEntity).where(WatchEntity.key == key))
+    if row is None:
+        row = session.scalar(
+            select(WatchEntity).join(WatchAlias).where(WatchAlias.key == key).limit(1)
+        )
+    if row is None:
+        raise WatchlistError(f"no tracked entity is named {name!r} (see `mediawatch watch list`)")
+    return row
+
+
+def set_entity_enabled(engine: Engine, name: str, enabled: bool) -> str:
+    """Enable or disable an entity: a disabled one is not matched and its mentions stay."""
+    with read_session(engine) as session:
+        label = find_entity(session, name).name
+    return set_enabled(engine, lambda s: find_entity(s, name), label, enabled)
+
+
+def remove_entity(engine: Engine, name: str) -> str:
+    """Delete an entity with its aliases, mentions and subscriptions to it."""
+
+    def work(session: Session) -> str:
+        row = find_entity(session, name)
+        mentions = session.scalar(
+            select(func.count()).select_from(Mention).where(Mention.entity_id == row.id)
+        )
+        label, from_config = row.name, row.from_config
+        session.execute(delete(Mention).where(Mention.entity_id == row.id))
+        session.execute(delete(Subscription).where(Subscription.entity_id == row.id))
+        session.delete(row)
+        note = f" (note: {CONFIG_NOTE.replace('overwrite this', 'add it again')})"
+        return f"{label}: removed with {mentions} mention(s)" + (note if from_config else "")
+
+    return in_transaction(engine, work, what="watch remove")

@@ -42,3 +42,20 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
         if not _looks_broken(guess):
             return best.encoding, guess
     return encoding, text
+
+
+HTML_MARKERS = re.compile(
+    rb"<\s*(?:!doctype\s+html|html|head|body|meta|title|div|p|article)\b", re.I
+)
+
+
+def not_html_reason(body: bytes) -> str:
+    """Why ``body`` is not an HTML page ("" when it is one): binary data, or text without markup."""
+    head = body[:8192]
+    if not body.strip():
+        return "empty file"
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "binary data, not an HTML page"
+    if not HTML_MARKERS.search(body[:65536]):
+        return "no HTML markup in it"
+    return ""

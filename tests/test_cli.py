@@ -54,14 +54,19 @@ def test_watchlist_import_add_and_list(tmp_path: Path) -> None:
     ]
 
 
-def test_a_bad_csv_row_is_named_and_nothing_is_imported(tmp_path: Path) -> None:
+def test_every_bad_csv_row_is_named_and_nothing_is_imported(tmp_path: Path) -> None:
     cfg = tmp_path / "mediawatch.toml"
     run_cli("init", config=cfg)
     bad = tmp_path / "bad.csv"
-    bad.write_text("name,kind,aliases\nAleppo,place,حلب@ar\nRaqqa,city,الرقة@ar\n", "utf-8")
+    bad.write_text(
+        "name,kind,aliases\nAleppo,place,حلب@ar\nRaqqa,city,الرقة@ar\n,actor,x\nAleppo,place,\n",
+        "utf-8",
+    )
     result = run_cli("watch", "import", str(bad), config=cfg)
     assert result.returncode == 2
+    assert "3 bad row(s)" in result.stderr
     assert "line 3" in result.stderr and "kind" in result.stderr
+    assert "line 4" in result.stderr and "line 5: 'Aleppo' appears twice" in result.stderr
     assert json.loads(run_cli("watch", "list", "--format", "json", config=cfg).stdout) == []
 
 
@@ -136,3 +141,85 @@ def test_an_unreachable_database_is_one_line_exit_2_without_the_password(tmp_pat
     result = run_cli("search", "x", config=missing_dir)
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert "cannot open the database" in result.stderr
+
+
+def test_watchlist_and_outlets_are_managed_from_the_cli(tmp_path: Path) -> None:
+    from models import make_engine
+    from tests.conftest import SAMPLE_BASE, ingest_samples
+
+    url = f"sqlite:///{tmp_path / 'mw.db'}"
+    engine = make_engine(url)
+    from mediawatch import db
+
+    db.upgrade(engine)
+    cfg = ingest_samples(engine, tmp_path, url)
+    assert SAMPLE_BASE in cfg.read_text()
+
+    def mw(*args: str) -> tuple[int, str]:
+        r = run_cli(*args, config=cfg)
+        return r.returncode, r.stdout + r.stderr
+
+    # Entities: by any name or alias; config entities say the next sync overwrites the edit.
+    rc, out = mw("watch", "disable", "лавров")
+    assert rc == 0 and "Sergei Lavrov: disabled" in out and "next `outlets sync`" in out
+    rows = {r["name"]: r for r in json.loads(mw("watch", "list", "--format", "json")[1])}
+    assert rows["Sergei Lavrov"]["enabled"] is False
+    rc, out = mw("watch", "add", "Aleppo", "--kind", "actor")
+    assert rc == 2 and "tracked as a place" in out
+    assert mw("watch", "add", "Port Authority", "--kind", "actor")[0] == 0
+    rc, out = mw("watch", "remove", "port authority")
+    assert rc == 0 and "Port Authority: removed" in out
+    assert mw("watch", "remove", "Atlantis")[0] == 2
+    rc, out = mw("watch", "remove", "Aleppo")
+    assert rc == 0 and "mention(s)" in out
+    assert "Aleppo" not in mw("watch", "list", "--format", "csv")[1]
+
+    # Outlets: remove refuses while appearances name it; --keep-articles disables instead.
+    rc, out = mw("outlets", "remove", "vesti")
+    assert rc == 2 and "appearance(s)" in out
+    rc, out = mw("outlets", "remove", "vesti", "--keep-articles")
+    assert rc == 0 and "disabled" in out
+    rc, out = mw("crawl", "vesti")
+    assert rc == 2 and "disabled" in out and "outlets enable vesti" in out
+    assert mw("outlets", "enable", "vesti")[0] == 0
+    assert mw("outlets", "disable", "faulty")[0] == 0
+    rc, out = mw("outlets", "remove", "faulty")  # nothing stored from it yet
+    assert rc == 0 and "faulty: removed" in out
+    slugs = [r["slug"] for r in json.loads(mw("outlets", "list", "--format", "json")[1])]
+    assert "faulty" not in slugs and "vesti" in slugs
+
+
+def test_listings_take_every_format_and_verbose_after_the_command(tmp_path: Path) -> None:
+    cfg = tmp_path / "mediawatch.toml"
+    run_cli("init", config=cfg)
+    for args in (("outlets", "list"), ("watch", "list")):
+        for fmt in ("table", "csv", "json", "jsonl"):
+            r = run_cli(*args, "--format", fmt, "-v", config=cfg)
+            assert r.returncode == 0, (args, fmt, r.stderr)
+        assert run_cli(*args, "--json", config=cfg).returncode == 0
+    assert json.loads(run_cli("status", "--format", "json", "-vv", config=cfg).stdout)
+
+
+def test_extract_refuses_what_is_not_a_page_and_says_where_each_field_came_from(
+    tmp_path: Path,
+) -> None:
+    binary = tmp_path / "photo.png"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    r = run_cli("extract", str(binary), "--url", "https://x.example/")
+    assert r.returncode == 2 and "binary data" in r.stderr and "Traceback" not in r.stderr
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html lang='en'><head><title>Ports reopen - Harbour Post</title>"
+        "<meta property='article:published_time' content='2024-06-03T09:00:00Z'></head><body>"
+        "<article><h1>Ports reopen</h1><p class='byline'>By Sam Okafor</p>"
+        + "<p>"
+        + "Cranes were moving again at the terminal on Monday. " * 12
+        + "</p>"
+        "</article></body></html>",
+        "utf-8",
+    )
+    r = run_cli("extract", str(page), "--url", "https://x.example/2024/06/03/ports/", "--json")
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["page_type"] == "article" and data["authors"] == ["Sam Okafor"]
+    assert data["sources"]["published_at"] == "meta" and "opinion_reason" in data

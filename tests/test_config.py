@@ -80,7 +80,7 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
         (lambda t: t.replace('kind = "place"', 'kind = "city"'), "watch[0] (Aleppo).kind"),
         (
             lambda t: t.replace('entities = ["Aleppo"]', 'entities = ["Atlantis"]'),
-            "entities not in [[watch]]",
+            "'Atlantis' is not in [[watch]] nor in the database's watchlist",
         ),
         (
             lambda t: t.replace('email = "a@example.org"', 'email = "not-an-address"'),
@@ -107,3 +107,47 @@ def test_missing_config_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli("status", config=tmp_path / "nope.toml")
     assert result.returncode == 2
     assert "file not found" in result.stderr and "mediawatch init" in result.stderr
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    text = GOOD.replace('"0 7 * * 1-5"', '"0 25 * * *"').replace(
+        'entities = ["Aleppo"]', 'entities = ["Atlantis"]'
+    )
+    text += text[text.index("[[outlets]]") : text.index("[[watch]]")]
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(tmp_path, text))
+    rendered = err.value.render()
+    assert "duplicate slug 'daily'" in rendered
+    assert "invalid cron expression '0 25 * * *'" in rendered
+    assert "'Atlantis' is not in [[watch]]" in rendered
+
+
+def test_a_value_from_the_environment_is_reported_as_coming_from_it(tmp_path: Path) -> None:
+    cfg = write(tmp_path, GOOD)
+    result = run_cli("status", config=cfg, env={"MEDIAWATCH_CRAWL__TIMEOUT_MINUTES": "soon"})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "crawl.timeout_minutes (from $MEDIAWATCH_CRAWL__TIMEOUT_MINUTES)" in result.stderr
+
+
+def test_a_byte_order_mark_is_not_a_syntax_error(tmp_path: Path) -> None:
+    path = tmp_path / "mediawatch.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode("utf-8"))
+    assert load_settings(path).outlets[0].slug == "daily"
+    result = run_cli("outlets", "list", config=path)
+    assert "Traceback" not in result.stderr
+
+
+def test_subscribers_may_name_entities_added_from_the_cli(tmp_path: Path) -> None:
+    cfg = tmp_path / "mediawatch.toml"
+    assert run_cli("init", config=cfg).returncode == 0
+    added = run_cli("watch", "add", "Port Authority", "--kind", "actor", config=cfg)
+    assert added.returncode == 0, added.stderr
+    cfg.write_text(
+        cfg.read_text()
+        + '\n[[subscribers]]\nemail = "desk@example.org"\nentities = ["port authority"]\n'
+    )
+    synced = run_cli("outlets", "sync", config=cfg)
+    assert synced.returncode == 0, synced.stderr
+    cfg.write_text(cfg.read_text().replace('"port authority"', '"Harbour Board"'))
+    bad = run_cli("outlets", "sync", config=cfg)
+    assert bad.returncode == 2 and "'Harbour Board' is not in [[watch]]" in bad.stderr

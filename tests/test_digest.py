@@ -101,6 +101,12 @@ def test_each_subscriber_gets_one_mail_with_both_parts_and_their_items(
     assert "Water is the next front line" not in text  # mentions neither
     assert "Also published by" in html and "The Levant Rights Observatory" in html  # republication
     assert "<mark" in html and "«" in text
+    # In the subscriber's zone (Europe/Berlin): the op-ed went out at 06:30 UTC.
+    assert "2024-03-04 07:30 CET" in text and "2024-03-04 07:30 CET" in html
+    assert "UTC" not in text
+    # Arabic titles and snippets set their own direction.
+    arabic_title = html.index("هدوء حذر في ريف حلب")
+    assert 'dir="auto"' in html[html.rfind("<div", 0, arabic_title) : arabic_title]
     msg = by_rcpt["analyst@example.org"]
     assert msg["Message-ID"] and msg["Date"] and msg["List-Unsubscribe"]
     assert "Aleppo" in msg["Subject"]

@@ -1,0 +1,379 @@
+"""Setting up and managing: init, db, outlets, watch."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from mediawatch.app import App
+from mediawatch.cli.base import (
+    console,
+    emit_rows,
+    format_option,
+    handle_errors,
+    main,
+    pass_app,
+)
+from mediawatch.errors import UsageFailure
+
+
+@main.command()
+@pass_app
+@handle_errors
+def init(app: App) -> None:
+    """Write mediawatch.toml if missing, migrate the database to head, sync the config."""
+    from importlib.resources import files
+
+    from mediawatch import db
+    from mediawatch.sync import sync_config
+
+    path = app.config_path
+    if path.exists():
+        console.print(f"config: {path} (kept as it is)")
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(files("mediawatch").joinpath("example.toml").read_text("utf-8"), "utf-8")
+        console.print(f"config: wrote {path}")
+    db.upgrade(app.engine)
+    console.print(
+        f"database: {app.engine.url.render_as_string(hide_password=True)} at schema revision "
+        f"{db.describe_revision(db.current_revision(app.engine))}"
+    )
+    console.print(f"sync: {sync_config(app.engine, app.settings).summary()}")
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema: upgrade, current, check."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@pass_app
+@handle_errors
+def db_upgrade(app: App, revision: str) -> None:
+    """Migrate the database to REVISION (default: head)."""
+    from mediawatch import db
+
+    db.upgrade(app.engine, revision)
+    console.print(
+        f"database at schema revision {db.describe_revision(db.current_revision(app.engine))}"
+    )
+
+
+@db_group.command("current")
+@pass_app
+@handle_errors
+def db_current(app: App) -> None:
+    """Print the database's schema revision."""
+    from mediawatch import db
+
+    console.print(db.describe_revision(db.current_revision(app.engine)))
+
+
+@db_group.command("check")
+@pass_app
+@handle_errors
+def db_check(app: App) -> None:
+    """Exit 1 if the database schema differs from the models (or is not at head)."""
+    from mediawatch import db
+
+    app.ready_engine()
+    diffs = db.drift(app.engine)
+    if diffs:
+        for d in diffs:
+            console.print(f"drift: {d}")
+        sys.exit(1)
+    console.print("schema matches the models")
+
+
+@main.group()
+def outlets() -> None:
+    """Outlets: list, add, sync, enable, disable, remove."""
+
+
+@outlets.command("list")
+@format_option(("table", "csv", "json", "jsonl"))
+@pass_app
+@handle_errors
+def outlets_list(app: App, fmt: str) -> None:
+    """List outlets with their feeds and last crawl."""
+    from mediawatch.status import outlet_rows
+
+    def table(rows: list[dict[str, Any]]) -> Table:
+        t = Table(
+            "slug", "name", "enabled", "feeds", "sitemaps", "sections", "articles", "last crawl"
+        )
+        for r in rows:
+            t.add_row(
+                r["slug"],
+                r["name"],
+                "yes" if r["enabled"] else "no",
+                str(len(r["feeds"])),
+                str(len(r["sitemaps"])),
+                str(len(r["sections"])),
+                str(r["articles"]),
+                f"{r['last_crawl_status'] or '-'} {r['last_crawl_at'] or ''}",
+            )
+        return t
+
+    rows = outlet_rows(app.ready_engine())
+    columns = list(rows[0]) if rows else ["slug", "name", "enabled"]
+    emit_rows(rows, fmt, columns, table)
+
+
+@outlets.command("add")
+@click.argument("slug")
+@click.option("--name", required=True, help="the outlet's name as readers know it")
+@click.option("--url", required=True, help="home page URL (http/https)")
+@click.option("--language", default="", help="main language code, e.g. en, ar, ru")
+@click.option("--country", default="", help="ISO 3166 country code, e.g. SY")
+@click.option("--feed", "feeds", multiple=True, help="RSS/Atom feed URL (repeatable)")
+@click.option(
+    "--sitemap", "sitemaps", multiple=True, help="sitemap or news sitemap URL (repeatable)"
+)
+@click.option(
+    "--section", "sections", multiple=True, help="section page URL to read links from (repeatable)"
+)
+@click.option(
+    "--article-pattern",
+    "article_patterns",
+    multiple=True,
+    help="regular expression an article URL matches (repeatable)",
+)
+@click.option(
+    "--opinion-pattern",
+    "opinion_patterns",
+    multiple=True,
+    help="regular expression an op-ed URL matches (repeatable)",
+)
+@click.option(
+    "--interval",
+    "interval_minutes",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="minutes between scheduled crawls",
+)
+@pass_app
+@handle_errors
+def outlets_add(app: App, slug: str, **values: Any) -> None:
+    """Add (or update) an outlet in the database; it is not written to the config file."""
+    from pydantic import ValidationError
+
+    from mediawatch.config import OutletConfig
+    from mediawatch.sync import outlet_values, upsert_outlet
+    from models import in_transaction
+
+    try:
+        cfg = OutletConfig.model_validate(
+            {"slug": slug, **{k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}}
+        )
+    except ValidationError as exc:
+        raise UsageFailure(
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        ) from None
+    result = in_transaction(
+        app.ready_engine(), lambda s: upsert_outlet(s, outlet_values(cfg), slug, from_config=False)
+    )
+    console.print(f"{slug}: {result or 'unchanged'}")
+
+
+def add_toggle_commands(group: click.Group, what: str, setter: str, docs: tuple[str, str]) -> None:
+    """`GROUP disable X` and `GROUP enable X` for outlets (X: slug) and entities (X: name)."""
+    for enabled, doc in zip((False, True), docs, strict=True):
+
+        @click.argument(what)
+        @pass_app
+        @handle_errors
+        def toggle(app: App, enabled: bool = enabled, **kwargs: str) -> None:
+            module, func = setter.rsplit(".", 1)
+            set_state = getattr(importlib.import_module(module), func)
+            click.echo(set_state(app.ready_engine(), kwargs[what], enabled))
+
+        toggle.__doc__ = doc
+        group.command("enable" if enabled else "disable")(toggle)
+
+
+add_toggle_commands(
+    outlets,
+    "slug",
+    "mediawatch.outlets.set_outlet_enabled",
+    ("Stop crawling an outlet; what was stored from it stays.", "Crawl a disabled outlet again."),
+)
+
+
+@outlets.command("remove")
+@click.argument("slug")
+@click.option(
+    "--keep-articles",
+    is_flag=True,
+    help="when articles appeared on it, disable the outlet instead of refusing",
+)
+@pass_app
+@handle_errors
+def outlets_remove(app: App, slug: str, keep_articles: bool) -> None:
+    """Delete an outlet and its crawl history (refused while stored articles appeared on it)."""
+    from mediawatch.outlets import remove_outlet
+
+    click.echo(remove_outlet(app.ready_engine(), slug, keep_articles=keep_articles))
+
+
+@outlets.command("sync")
+@pass_app
+@handle_errors
+def outlets_sync(app: App) -> None:
+    """Upsert outlets, watchlist and subscribers from the config into the database."""
+    from mediawatch.sync import sync_config
+
+    console.print(sync_config(app.ready_engine(), app.settings).summary())
+
+
+@main.group()
+def watch() -> None:
+    """The watchlist: list, add, import, enable, disable, remove."""
+
+
+@watch.command("list")
+@format_option(("table", "csv", "json", "jsonl"))
+@pass_app
+@handle_errors
+def watch_list(app: App, fmt: str) -> None:
+    """List tracked entities with their aliases and mention counts."""
+    from mediawatch.watchlist import CSV_COLUMNS, entity_rows
+
+    def table(rows: list[dict[str, Any]]) -> Table:
+        t = Table("name", "kind", "aliases", "articles", "enabled", "from")
+        for r in rows:
+            t.add_row(
+                r["name"],
+                r["kind"],
+                ", ".join(alias_label(a) for a in r["aliases"]),
+                str(r["articles"]),
+                "yes" if r["enabled"] else "no",
+                "config" if r["from_config"] else "cli",
+            )
+        return t
+
+    rows = entity_rows(app.ready_engine())
+    if fmt == "csv":  # the import format, so a listing can be edited and imported again
+        rows = [
+            {
+                **r,
+                "aliases": "|".join(
+                    alias_label(a) for a in r["aliases"] if not a["case_sensitive"]
+                ),
+                "case_sensitive": "|".join(
+                    alias_label(a) for a in r["aliases"] if a["case_sensitive"]
+                ),
+            }
+            for r in rows
+        ]
+    emit_rows(rows, fmt, list(CSV_COLUMNS), table)
+
+
+def alias_label(alias: dict[str, Any]) -> str:
+    return alias["text"] + (f"@{alias['language']}" if alias["language"] else "")
+
+
+@watch.command("add")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(["actor", "place"]), required=True)
+@click.option("--alias", "aliases", multiple=True, help="TEXT[@LANG], repeatable")
+@click.option(
+    "--case-sensitive",
+    "case_sensitive",
+    multiple=True,
+    help="an alias matched only as written (acronyms)",
+)
+@click.option("--wikidata", default="")
+@pass_app
+@handle_errors
+def watch_add(
+    app: App,
+    name: str,
+    kind: str,
+    aliases: tuple[str, ...],
+    case_sensitive: tuple[str, ...],
+    wikidata: str,
+) -> None:
+    """Add an entity (or add aliases to an existing one)."""
+    from pydantic import ValidationError
+
+    from mediawatch.config import WatchConfig
+    from mediawatch.sync import CONFIG_NOTE, alias_specs, upsert_entity
+    from mediawatch.watchlist import find_entity
+    from models import in_transaction
+
+    try:
+        cfg = WatchConfig.model_validate(
+            {
+                "name": name,
+                "kind": kind,
+                "aliases": list(aliases),
+                "case_sensitive": list(case_sensitive),
+                "wikidata": wikidata,
+            }
+        )
+    except ValidationError as exc:
+        raise UsageFailure(
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        ) from None
+
+    def work(session: Any) -> tuple[str, bool]:
+        result = upsert_entity(
+            session,
+            cfg.name,
+            cfg.kind,
+            alias_specs(cfg),
+            wikidata=wikidata,
+            from_config=False,
+            replace_aliases=False,
+        )
+        return result, find_entity(session, cfg.name).from_config
+
+    result, from_config = in_transaction(app.ready_engine(), work)
+    note = f" (note: {CONFIG_NOTE})" if result and from_config else ""
+    click.echo(f"{name}: {result or 'unchanged'}{note}")
+
+
+add_toggle_commands(
+    watch,
+    "name",
+    "mediawatch.watchlist.set_entity_enabled",
+    (
+        "Stop matching an entity (by name or alias); its mentions so far are kept.",
+        "Match a disabled entity again (run `mediawatch flag` to catch up).",
+    ),
+)
+
+
+@watch.command("remove")
+@click.argument("name")
+@pass_app
+@handle_errors
+def watch_remove(app: App, name: str) -> None:
+    """Delete an entity with its aliases, mentions and the subscriptions to it."""
+    from mediawatch.watchlist import remove_entity
+
+    click.echo(remove_entity(app.ready_engine(), name))
+
+
+@watch.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_app
+@handle_errors
+def watch_import(app: App, file: Path) -> None:
+    """Import entities from a CSV file (columns: name,kind,aliases,case_sensitive,wikidata,notes)."""
+    from mediawatch.watchlist import WatchlistImportError, import_csv
+
+    try:
+        report = import_csv(app.ready_engine(), file)
+    except WatchlistImportError as exc:
+        raise UsageFailure(str(exc)) from None
+    console.print(f"{file}: {report.summary()}")
