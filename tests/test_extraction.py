@@ -91,6 +91,9 @@ def test_cli_extract_prints_the_contract_object() -> None:
         "section",
         "is_opinion",
         "text",
+        "page_type",
+        "opinion_reason",
+        "sources",
     ]
     assert data["authors"] == ["Lena Marchetti"] and data["is_opinion"] is True
     assert data["canonical_url"] == case.url
