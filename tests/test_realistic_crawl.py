@@ -216,6 +216,8 @@ article_patterns = ['/(en|ru|ar)/']
     reasons = dropped(engine)
     assert reasons.get("listing", 0) + reasons.get("not-article", 0) == 5, reasons
     assert reasons.get("not-article") == 1  # the Russian staff page: no date, byline or markup
+    # URLs never fetched are explained on the run too.
+    assert reasons.get("not_article_url") == 1  # the shop page
     engine.dispose()
 
 

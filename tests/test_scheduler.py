@@ -66,5 +66,10 @@ def test_scheduler_crawls_flags_and_mails_then_shuts_down_cleanly(
         rcpts = [r[0] for r, _ in smtp.inbox.messages]
         assert rcpts.count("analyst@example.org") == 1
         assert "scheduler stopped" in out
+        # One line when each crawl starts and one when it ends, with what it brought.
+        assert "crawl started" in out and "outlet=vesti" in out
+        ended = [ln for ln in out.splitlines() if "crawl ended" in ln and "outlet=vesti" in ln]
+        assert ended and "status=ok" in ended[0] and "new=2" in ended[0]
+        assert "Traceback" not in out
     finally:
         smtp.stop()

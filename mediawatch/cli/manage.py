@@ -283,15 +283,25 @@ def alias_label(alias: dict[str, Any]) -> str:
 
 @watch.command("add")
 @click.argument("name")
-@click.option("--kind", type=click.Choice(["actor", "place"]), required=True)
-@click.option("--alias", "aliases", multiple=True, help="TEXT[@LANG], repeatable")
+@click.option(
+    "--kind",
+    type=click.Choice(["actor", "place"]),
+    required=True,
+    help="actor (person, organisation, state) or place",
+)
+@click.option(
+    "--alias",
+    "aliases",
+    multiple=True,
+    help="another spelling, TEXT or TEXT@LANG (e.g. Лавров@ru); repeatable",
+)
 @click.option(
     "--case-sensitive",
     "case_sensitive",
     multiple=True,
-    help="an alias matched only as written (acronyms)",
+    help="an alias matched only as written, e.g. NATO (repeatable)",
 )
-@click.option("--wikidata", default="")
+@click.option("--wikidata", default="", help="Wikidata id, e.g. Q41183")
 @pass_app
 @handle_errors
 def watch_add(
