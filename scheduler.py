@@ -32,10 +32,11 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
-from mediawatch.app import App
-from mediawatch.crawl import CrawlProcess
-from mediawatch.jobs import record_job, run_digests, run_flag
-from mediawatch.sync import sync_config
+from alerts.run import run_digests
+from core.app import App
+from core.crawl import CrawlProcess
+from core.jobs import record_job, run_flag
+from core.sync import sync_config
 from models import CrawlRun, Outlet, read_session, utcnow
 from models.locks import acquire, holder_of, release
 
@@ -200,13 +201,14 @@ def stop_crawls() -> None:
 
 def run(app: App) -> int:
     """Run in the foreground until SIGINT/SIGTERM. Exit 1 if another scheduler holds the database."""
-    from mediawatch.logs import setup_logging
+    from core.logs import setup_logging
 
     if not logging.getLogger().handlers:
         setup_logging(logging.INFO)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("mediawatch").setLevel(logging.INFO)
+    for name in ("mediawatch", "core", "alerts"):
+        logging.getLogger(name).setLevel(logging.INFO)
     engine = app.ready_engine()
     holder = f"{socket.gethostname()}:{os.getpid()}"
     if not acquire(engine, "scheduler", holder, LEASE):
@@ -243,8 +245,8 @@ def run(app: App) -> int:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    from mediawatch.app import SchemaError
-    from mediawatch.config import ConfigError
+    from core.app import SchemaError
+    from core.config import ConfigError
 
     parser = argparse.ArgumentParser(description="mediawatch scheduler (same as `mediawatch run`)")
     parser.add_argument(

@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from alerts.digest import DigestItem, EntityHit, build_digest
 from alerts.send import SendError, build_message, send
-from mediawatch.config import Settings
+from core.app import App
+from core.config import Settings
+from core.jobs import record_job
 from models import (
     Appearance,
     Article,
@@ -269,3 +271,27 @@ def _one(
     result.counts["sent"] += 1
     result.counts["articles"] += len(digest.article_ids)
     result.lines.append(f"{sub.email}: sent {len(digest.article_ids)} article(s)")
+
+
+def run_digests(
+    app: App,
+    *,
+    dry_run: bool = False,
+    out: Path | None = None,
+    only: str | None = None,
+    on_demand: bool = False,
+) -> DigestRunResult:
+    """Send due digests. ``on_demand``: a person asked, so back-off after SMTP failures is
+    ignored (the scheduler's runs keep it)."""
+    engine = app.ready_engine()
+    if dry_run:
+        return send_digests(engine, app.settings, dry_run=True, out=out, only=only)
+    name = f"digest:{only}" if only else "digest"
+    return record_job(
+        engine,
+        name,
+        lambda: send_digests(
+            engine, app.settings, dry_run=False, out=None, only=only, respect_backoff=not on_demand
+        ),
+        lambda r: r.counts,
+    )

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
 from alerts.digest import Digest, one_line
-from mediawatch.config import EMAIL_RE, SmtpConfig
+from core.config import EMAIL_RE, SmtpConfig
 
 
 class SendError(Exception):

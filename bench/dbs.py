@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from mediawatch import db
+from core import db
 from models import make_engine
 
 PG_ADMIN = os.environ.get("MEDIAWATCH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")

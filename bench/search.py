@@ -13,7 +13,7 @@ from sqlalchemy import Engine, insert
 
 from bench.dbs import dialects
 from bench.synth import vocabulary
-from mediawatch.search import Query, run_search
+from core.search import Query, run_search
 from models import Appearance, Article, Mention, Outlet, WatchAlias, WatchEntity, in_transaction
 
 N = 100_000
@@ -54,8 +54,10 @@ def populate(engine: Engine, n: int = N) -> None:
             ]
         )
         for i in range(1, 201):
-            e = WatchEntity(id=i, name=f"Entity {i}", kind="actor" if i % 3 else "place")
-            e.aliases.append(WatchAlias(text=f"Entity {i}"))
+            e = WatchEntity(
+                id=i, name=f"Entity {i}", key=f"entity {i}", kind="actor" if i % 3 else "place"
+            )
+            e.aliases.append(WatchAlias(text=f"Entity {i}", key=f"entity {i}"))
             s.add(e)
 
     in_transaction(engine, setup)

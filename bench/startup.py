@@ -62,7 +62,7 @@ def run() -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         url = f"sqlite:///{d / 'mediawatch.db'}"
-        from mediawatch import db
+        from core import db
 
         engine = make_engine(url)
         db.upgrade(engine)

@@ -6,8 +6,8 @@ from functools import lru_cache
 
 from sqlalchemy import Engine
 
-from mediawatch.app import App
-from mediawatch.config import Settings
+from core.app import App
+from core.config import Settings
 
 
 @lru_cache(maxsize=4)

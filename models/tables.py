@@ -18,10 +18,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
-from pipeline.textnorm import lookup_key
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identities.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -170,7 +169,7 @@ class WatchEntity(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(300), unique=True)
-    # lookup_key(name): set with the name (see _keep_key below), compared by search and sync.
+    # pipeline.textnorm.lookup_key(name), set by core.sync; compared by search and sync.
     key: Mapped[str] = mapped_column(String(300), default="", server_default="", index=True)
     kind: Mapped[str] = mapped_column(String(10))
     wikidata_id: Mapped[str] = mapped_column(String(20), default="")
@@ -185,11 +184,6 @@ class WatchEntity(Base):
         back_populates="entity", cascade="all, delete-orphan", order_by="WatchAlias.id"
     )
 
-    @validates("name")
-    def _keep_key(self, _field: str, value: str) -> str:
-        self.key = lookup_key(value)
-        return value
-
 
 class WatchAlias(Base):
     __tablename__ = "watch_aliases"
@@ -203,11 +197,6 @@ class WatchAlias(Base):
     case_sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
 
     entity: Mapped[WatchEntity] = relationship(back_populates="aliases")
-
-    @validates("text")
-    def _keep_key(self, _field: str, value: str) -> str:
-        self.key = lookup_key(value)
-        return value
 
 
 class Mention(Base):

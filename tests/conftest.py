@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from sqlalchemy import Engine
 
-from mediawatch import db
+from core import db
 from mediawatch.siteserver import SiteServer
 from models import make_engine
 
@@ -168,9 +168,9 @@ def ingest_samples(engine: Engine, tmp_path: Path, db_url: str, *, flag_them: bo
     """Sync the demo config and store the sample pages directly (no crawl), then flag them."""
     from sqlalchemy import select
 
-    from mediawatch.config import load_settings
-    from mediawatch.flagging import flag
-    from mediawatch.sync import sync_config
+    from core.config import load_settings
+    from core.flagging import flag
+    from core.sync import sync_config
     from models import Outlet, read_session
     from pipeline.extract import extract_page
     from pipeline.store import FetchInfo, store_page

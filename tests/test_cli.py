@@ -149,7 +149,7 @@ def test_watchlist_and_outlets_are_managed_from_the_cli(tmp_path: Path) -> None:
 
     url = f"sqlite:///{tmp_path / 'mw.db'}"
     engine = make_engine(url)
-    from mediawatch import db
+    from core import db
 
     db.upgrade(engine)
     cfg = ingest_samples(engine, tmp_path, url)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from mediawatch.config import ConfigError, load_settings
+from core.config import ConfigError, load_settings
 from tests.conftest import run_cli
 
 GOOD = """

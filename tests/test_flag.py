@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, func, select
 
-from mediawatch.flagging import flag
-from mediawatch.sync import upsert_entity
+from core.flagging import flag
+from core.sync import upsert_entity
 from models import Article, Mention, WatchEntity, in_transaction, read_session
 from pipeline.flag import AliasSpec, Matcher, mentions_in
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, inspect, select, text
 
-from mediawatch import db
-from mediawatch.config import load_settings
-from mediawatch.sync import sync_config
+from core import db
+from core.config import load_settings
+from core.sync import sync_config
 from models import (
     Article,
     Outlet,

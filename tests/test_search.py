@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from mediawatch.search import Query, QueryError, article_detail, fts5_query, parse_when, run_search
+from core.search import Query, QueryError, article_detail, fts5_query, parse_when, run_search
 from models import read_session
 from tests.conftest import ingest_samples, run_cli
 

@@ -17,9 +17,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from mediawatch.app import App
-from mediawatch.errors import ConfigError, SchemaError, UsageFailure
-from mediawatch.logs import setup_logging
+from core.app import App
+from core.errors import ConfigError, SchemaError, UsageFailure
+from core.logs import setup_logging
 
 # Heavy modules (SQLAlchemy, Alembic, Scrapy, trafilatura) are imported inside the commands that
 # need them: `mediawatch --help` must start in a blink (bench/RESULTS.md, "CLI start-up").

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from mediawatch.app import App
+from core.app import App
+from core.errors import UsageFailure
 from mediawatch.cli.base import (
     console,
     format_option,
@@ -18,7 +19,6 @@ from mediawatch.cli.base import (
     main,
     pass_app,
 )
-from mediawatch.errors import UsageFailure
 
 
 @main.command()
@@ -28,8 +28,8 @@ from mediawatch.errors import UsageFailure
 @long_running
 def crawl(app: App, slugs: tuple[str, ...]) -> None:
     """Crawl outlets now (all enabled ones, or the given slugs): one process per outlet."""
-    from mediawatch.crawl import run_crawls
-    from mediawatch.status import outlet_states
+    from core.status import outlet_states
+    from mediawatch.cli.crawltable import show_crawls
 
     states = outlet_states(app.ready_engine())
     unknown = [s for s in slugs if s not in states]
@@ -46,7 +46,7 @@ def crawl(app: App, slugs: tuple[str, ...]) -> None:
             f"outlet(s) disabled: {', '.join(disabled)} "
             f"(`mediawatch outlets enable {disabled[0]}` to crawl it again)"
         )
-    sys.exit(run_crawls(app, list(slugs), console=console))
+    sys.exit(show_crawls(app, list(slugs)))
 
 
 @main.command()
@@ -88,9 +88,24 @@ def extract(file: Path, url: str, fmt: str) -> None:
 @long_running
 def flag(app: App, all_: bool) -> None:
     """Match new articles (or all, or what a watchlist change affects) against the watchlist."""
-    from mediawatch.jobs import run_flag
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    counts = run_flag(app, all_=all_, progress=console)
+    from core.jobs import run_flag
+
+    with Progress(
+        TextColumn("flagging"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("flag", total=None)
+        counts = run_flag(
+            app,
+            all_=all_,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     console.print(", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
@@ -110,7 +125,7 @@ def digest(app: App, dry_run: bool, out: Path | None) -> None:
 
     A subscriber backing off after a mail-server failure is tried at once (the scheduler waits
     out the back-off); nothing is ever sent twice, and a refused send marks nothing."""
-    from mediawatch.jobs import run_digests
+    from alerts.run import run_digests
 
     if out and not dry_run:
         raise UsageFailure("--out goes with --dry-run")

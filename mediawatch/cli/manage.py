@@ -10,7 +10,8 @@ from typing import Any
 import click
 from rich.table import Table
 
-from mediawatch.app import App
+from core.app import App
+from core.errors import UsageFailure
 from mediawatch.cli.base import (
     console,
     emit_rows,
@@ -19,7 +20,6 @@ from mediawatch.cli.base import (
     main,
     pass_app,
 )
-from mediawatch.errors import UsageFailure
 
 
 @main.command()
@@ -29,8 +29,8 @@ def init(app: App) -> None:
     """Write mediawatch.toml if missing, migrate the database to head, sync the config."""
     from importlib.resources import files
 
-    from mediawatch import db
-    from mediawatch.sync import sync_config
+    from core import db
+    from core.sync import sync_config
 
     path = app.config_path
     if path.exists():
@@ -58,7 +58,7 @@ def db_group() -> None:
 @handle_errors
 def db_upgrade(app: App, revision: str) -> None:
     """Migrate the database to REVISION (default: head)."""
-    from mediawatch import db
+    from core import db
 
     db.upgrade(app.engine, revision)
     console.print(
@@ -71,7 +71,7 @@ def db_upgrade(app: App, revision: str) -> None:
 @handle_errors
 def db_current(app: App) -> None:
     """Print the database's schema revision."""
-    from mediawatch import db
+    from core import db
 
     console.print(db.describe_revision(db.current_revision(app.engine)))
 
@@ -81,7 +81,7 @@ def db_current(app: App) -> None:
 @handle_errors
 def db_check(app: App) -> None:
     """Exit 1 if the database schema differs from the models (or is not at head)."""
-    from mediawatch import db
+    from core import db
 
     app.ready_engine()
     diffs = db.drift(app.engine)
@@ -103,7 +103,7 @@ def outlets() -> None:
 @handle_errors
 def outlets_list(app: App, fmt: str) -> None:
     """List outlets with their feeds and last crawl."""
-    from mediawatch.status import outlet_rows
+    from core.status import outlet_rows
 
     def table(rows: list[dict[str, Any]]) -> Table:
         t = Table(
@@ -166,8 +166,8 @@ def outlets_add(app: App, slug: str, **values: Any) -> None:
     """Add (or update) an outlet in the database; it is not written to the config file."""
     from pydantic import ValidationError
 
-    from mediawatch.config import OutletConfig
-    from mediawatch.sync import outlet_values, upsert_outlet
+    from core.config import OutletConfig
+    from core.sync import outlet_values, upsert_outlet
     from models import in_transaction
 
     try:
@@ -203,7 +203,7 @@ def add_toggle_commands(group: click.Group, what: str, setter: str, docs: tuple[
 add_toggle_commands(
     outlets,
     "slug",
-    "mediawatch.outlets.set_outlet_enabled",
+    "core.outlets.set_outlet_enabled",
     ("Stop crawling an outlet; what was stored from it stays.", "Crawl a disabled outlet again."),
 )
 
@@ -219,7 +219,7 @@ add_toggle_commands(
 @handle_errors
 def outlets_remove(app: App, slug: str, keep_articles: bool) -> None:
     """Delete an outlet and its crawl history (refused while stored articles appeared on it)."""
-    from mediawatch.outlets import remove_outlet
+    from core.outlets import remove_outlet
 
     click.echo(remove_outlet(app.ready_engine(), slug, keep_articles=keep_articles))
 
@@ -229,7 +229,7 @@ def outlets_remove(app: App, slug: str, keep_articles: bool) -> None:
 @handle_errors
 def outlets_sync(app: App) -> None:
     """Upsert outlets, watchlist and subscribers from the config into the database."""
-    from mediawatch.sync import sync_config
+    from core.sync import sync_config
 
     console.print(sync_config(app.ready_engine(), app.settings).summary())
 
@@ -245,7 +245,7 @@ def watch() -> None:
 @handle_errors
 def watch_list(app: App, fmt: str) -> None:
     """List tracked entities with their aliases and mention counts."""
-    from mediawatch.watchlist import CSV_COLUMNS, entity_rows
+    from core.watchlist import CSV_COLUMNS, entity_rows
 
     def table(rows: list[dict[str, Any]]) -> Table:
         t = Table("name", "kind", "aliases", "articles", "enabled", "from")
@@ -315,9 +315,9 @@ def watch_add(
     """Add an entity (or add aliases to an existing one)."""
     from pydantic import ValidationError
 
-    from mediawatch.config import WatchConfig
-    from mediawatch.sync import CONFIG_NOTE, alias_specs, upsert_entity
-    from mediawatch.watchlist import find_entity
+    from core.config import WatchConfig
+    from core.sync import CONFIG_NOTE, alias_specs, upsert_entity
+    from core.watchlist import find_entity
     from models import in_transaction
 
     try:
@@ -355,7 +355,7 @@ def watch_add(
 add_toggle_commands(
     watch,
     "name",
-    "mediawatch.watchlist.set_entity_enabled",
+    "core.watchlist.set_entity_enabled",
     (
         "Stop matching an entity (by name or alias); its mentions so far are kept.",
         "Match a disabled entity again (run `mediawatch flag` to catch up).",
@@ -369,7 +369,7 @@ add_toggle_commands(
 @handle_errors
 def watch_remove(app: App, name: str) -> None:
     """Delete an entity with its aliases, mentions and the subscriptions to it."""
-    from mediawatch.watchlist import remove_entity
+    from core.watchlist import remove_entity
 
     click.echo(remove_entity(app.ready_engine(), name))
 
@@ -380,7 +380,7 @@ def watch_remove(app: App, name: str) -> None:
 @handle_errors
 def watch_import(app: App, file: Path) -> None:
     """Import entities from a CSV file (columns: name,kind,aliases,case_sensitive,wikidata,notes)."""
-    from mediawatch.watchlist import WatchlistImportError, import_csv
+    from core.watchlist import WatchlistImportError, import_csv
 
     try:
         report = import_csv(app.ready_engine(), file)

@@ -6,7 +6,8 @@ import json
 
 import click
 
-from mediawatch.app import App
+from core.app import App
+from core.errors import UsageFailure
 from mediawatch.cli.base import (
     console,
     err_console,
@@ -15,7 +16,6 @@ from mediawatch.cli.base import (
     main,
     pass_app,
 )
-from mediawatch.errors import UsageFailure
 
 DATE_HELP = "date: 2024-03-05, 2024-03-05T10:00, or relative: 12h, 7d, 2w, 3m, today, yesterday"
 
@@ -67,9 +67,9 @@ def search(
 
     TEXT: words (all of them), "a phrase", word OR word, -excluded, prefix*.
     """
+    from core.search import Query, QueryError
+    from core.search import search as search_articles
     from mediawatch.cli.render import render_search
-    from mediawatch.search import Query, QueryError
-    from mediawatch.search import search as search_articles
 
     try:
         q = Query.build(
@@ -103,8 +103,8 @@ def search(
 @handle_errors
 def show(app: App, article_id: int, fmt: str) -> None:
     """One article: appearances, authors, mentions, text."""
+    from core.search import article_detail
     from mediawatch.cli.render import render_detail
-    from mediawatch.search import article_detail
 
     detail = article_detail(app.ready_engine(), article_id)
     if detail is None:
@@ -121,8 +121,8 @@ def show(app: App, article_id: int, fmt: str) -> None:
 @handle_errors
 def status(app: App, fmt: str) -> None:
     """Last runs, next runs, per-outlet health, counts."""
+    from core.status import collect_status
     from mediawatch.cli.render import render_status
-    from mediawatch.status import collect_status
 
     data = collect_status(app.ready_engine(), app.settings)
     if fmt == "json":

@@ -1,5 +1,5 @@
 """How the CLI shows search results, one article and the status (the data comes from
-mediawatch.search and mediawatch.status, which know nothing of terminals)."""
+core.search and core.status, which know nothing of terminals)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from core.crawl import reasons
+from core.search import CSV_COLUMNS
 from mediawatch.cli.base import emit_rows
-from mediawatch.crawl import reasons
-from mediawatch.search import CSV_COLUMNS
 
 
 def search_table(rows: list[dict[str, Any]]) -> Table:

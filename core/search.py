@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, Float, Integer, and_, func, literal_column, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
-from mediawatch.textquery import TextQuery, TextQueryError
+from core.textquery import TextQuery, TextQueryError
 from models import (
     Appearance,
     Article,
@@ -108,7 +108,7 @@ def _clean(value: str | None) -> str:
 
 
 def fts5_query(user_text: str) -> str:
-    """User text → an FTS5 MATCH expression (see mediawatch.textquery for the syntax)."""
+    """User text → an FTS5 MATCH expression (see core.textquery for the syntax)."""
     return TextQuery.parse(user_text).fts5()
 
 

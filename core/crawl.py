@@ -9,15 +9,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.console import Console
-from rich.live import Live
-from rich.table import Table
 from sqlalchemy import Engine, select, update
 
-from mediawatch.app import App
+from core.app import App
 from models import CrawlRun, Outlet, in_transaction, read_session, utcnow
 
 
@@ -163,65 +161,45 @@ def reasons(run: dict[str, object]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
-def _table(rows: dict[str, str], runs: dict[str, dict[str, object]]) -> Table:
-    t = Table("outlet", "state", "pages", "new", "dup", "updated", "unchanged", "not stored: why")
-    for slug, state in rows.items():
-        r = runs.get(slug) or {}
-        t.add_row(
-            slug,
-            state,
-            *(str(r.get(k, "")) for k in ("pages", "new", "duplicates", "updated", "unchanged")),
-            reasons(r),
-        )
-    return t
+ProgressCallback = Callable[[dict[str, str], dict[str, dict[str, object]]], None]
 
 
-def run_crawls(app: App, slugs: list[str], *, console: Console | None = None) -> int:
-    """Crawl the outlets (all enabled ones when empty). Exit code: 1 if any outlet failed."""
+def run_crawls(
+    app: App, slugs: list[str], *, on_progress: ProgressCallback | None = None
+) -> dict[str, CrawlOutcome]:
+    """Crawl the outlets (all enabled ones when ``slugs`` is empty), ``[crawl]
+    parallel_outlets`` processes at a time. ``on_progress(states, runs)`` is called a few times
+    a second with each outlet's state ("queued", "crawling 12s", "ok", "failed", "timeout") and
+    its run counters so far (the crawl processes write them every few seconds)."""
     engine = app.ready_engine()
     targets = slugs or enabled_slugs(engine)
-    console = console or Console(stderr=True)
-    if not targets:
-        console.print(
-            "no enabled outlets: add [[outlets]] to the config and run `mediawatch outlets sync`"
-        )
-        return 0
     parallel = app.settings.crawl.parallel_outlets
     pending = list(targets)
     running: list[CrawlProcess] = []
     outcomes: dict[str, CrawlOutcome] = {}
     states = {s: "queued" for s in targets}
-    live_runs: dict[str, dict[str, object]] = {}
+    runs: dict[str, dict[str, object]] = {}
     last_poll = 0.0
-    with Live(
-        _table(states, live_runs),
-        console=console,
-        refresh_per_second=4,
-        transient=not console.is_terminal,
-    ) as live:
-        while pending or running:
-            while pending and len(running) < parallel:
-                slug = pending.pop(0)
-                running.append(CrawlProcess(app, slug))
-                states[slug] = "crawling"
-            for proc in list(running):
-                if proc.poll() is not None:
-                    running.remove(proc)
-                    outcome = proc.finish(engine)
-                    outcomes[proc.slug] = outcome
-                    states[proc.slug] = outcome.status
-                    live_runs[proc.slug] = outcome.run or {}
-            poll = time.monotonic() - last_poll > 1.0
-            for proc in running:
-                states[proc.slug] = f"crawling {int(time.monotonic() - proc.started)}s"
-                if poll:  # the crawl process writes its counters every few seconds
-                    live_runs[proc.slug] = latest_run(engine, proc.slug, proc.started_at) or {}
-            last_poll = time.monotonic() if poll else last_poll
-            live.update(_table(states, live_runs))
+    while pending or running:
+        while pending and len(running) < parallel:
+            slug = pending.pop(0)
+            running.append(CrawlProcess(app, slug))
+            states[slug] = "crawling"
+        for proc in list(running):
+            if proc.poll() is not None:
+                running.remove(proc)
+                outcome = proc.finish(engine)
+                outcomes[proc.slug] = outcome
+                states[proc.slug] = outcome.status
+                runs[proc.slug] = outcome.run or {}
+        poll = time.monotonic() - last_poll > 1.0
+        for proc in running:
+            states[proc.slug] = f"crawling {int(time.monotonic() - proc.started)}s"
+            if poll:
+                runs[proc.slug] = latest_run(engine, proc.slug, proc.started_at) or {}
+        last_poll = time.monotonic() if poll else last_poll
+        if on_progress is not None:
+            on_progress(states, runs)
+        if pending or running:
             time.sleep(0.25)
-    if not console.is_terminal:
-        console.print(_table(states, live_runs))
-    failed = [o for o in outcomes.values() if o.status != "ok"]
-    for o in failed:
-        console.print(f"[red]{o.slug}: {o.status}[/] (log: {o.log_path})")
-    return 1 if failed else 0
+    return outcomes

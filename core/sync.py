@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from mediawatch.config import (
+from core.config import (
     OutletConfig,
     Settings,
     SubscriberConfig,
@@ -23,7 +23,7 @@ from mediawatch.config import (
     parse_alias,
     unknown_entity_problems,
 )
-from mediawatch.errors import ConfigError, WatchlistError
+from core.errors import ConfigError, WatchlistError
 from models import Outlet, Subscriber, Subscription, WatchAlias, WatchEntity, in_transaction, utcnow
 from pipeline.textnorm import lookup_key
 
@@ -116,7 +116,9 @@ def set_aliases(entity: WatchEntity, specs: Iterable[tuple[str, str, bool]]) -> 
             changed = True
     for (text, lang), cs in wanted.items():
         if (text, lang) not in have:
-            entity.aliases.append(WatchAlias(text=text, language=lang, case_sensitive=cs))
+            entity.aliases.append(
+                WatchAlias(text=text, key=lookup_key(text), language=lang, case_sensitive=cs)
+            )
             changed = True
     return changed
 
@@ -135,7 +137,12 @@ def upsert_entity(
     row = session.scalar(select(WatchEntity).where(WatchEntity.name == name))
     if row is None:
         row = WatchEntity(
-            name=name, kind=kind, wikidata_id=wikidata, notes=notes, from_config=from_config
+            name=name,
+            key=lookup_key(name),
+            kind=kind,
+            wikidata_id=wikidata,
+            notes=notes,
+            from_config=from_config,
         )
         session.add(row)
         set_aliases(row, specs)

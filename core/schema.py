@@ -1,12 +1,12 @@
 """Is the database there and at the schema this code needs? Answered with one query, without
-importing Alembic (``mediawatch.db`` does the migrations themselves)."""
+importing Alembic (``core.db`` does the migrations themselves)."""
 
 from __future__ import annotations
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
-from mediawatch.errors import SchemaError
+from core.errors import SchemaError
 from migrations import HEAD
 
 

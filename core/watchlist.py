@@ -16,9 +16,9 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from mediawatch.config import WatchConfig
-from mediawatch.errors import WatchlistError
-from mediawatch.sync import CONFIG_NOTE, SyncReport, set_enabled, upsert_watch
+from core.config import WatchConfig
+from core.errors import WatchlistError
+from core.sync import CONFIG_NOTE, SyncReport, set_enabled, upsert_watch
 from models import (
     Mention,
     Subscription,

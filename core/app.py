@@ -11,13 +11,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mediawatch.errors import SchemaError
-from mediawatch.paths import config_path_from
+from core.errors import SchemaError
+from core.paths import config_path_from
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from mediawatch.config import Settings
+    from core.config import Settings
 
 __all__ = ["App", "SchemaError"]
 
@@ -51,7 +51,7 @@ class App:
 
     @cached_property
     def settings(self) -> Settings:
-        from mediawatch.config import load_settings
+        from core.config import load_settings
 
         return load_settings(self.config_path, known_entities=database_entity_keys)
 
@@ -65,7 +65,7 @@ class App:
 
     def ready_engine(self) -> Engine:
         """The engine, after checking the database is reachable and migrated to head."""
-        from mediawatch import schema
+        from core import schema
 
         schema.require_head(self.engine)
         return self.engine

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
-from mediawatch.errors import OutletError
-from mediawatch.sync import set_enabled
+from core.errors import OutletError
+from core.sync import set_enabled
 from models import Appearance, CrawlRun, Outlet, in_transaction, utcnow
 
 

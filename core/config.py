@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from mediawatch.errors import ConfigError
-from mediawatch.paths import DEFAULT_CONFIG_NAME, config_path_from
+from core.errors import ConfigError
+from core.paths import DEFAULT_CONFIG_NAME, config_path_from
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 EMAIL_RE = re.compile(

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, exists, func, select
 
-from mediawatch.config import Settings
+from core.config import Settings
 from models import (
     Appearance,
     Article,
