@@ -14,7 +14,6 @@ import os
 import re
 import socket
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,16 +25,12 @@ from alerts.send import SendError, build_message, send
 from core.app import App
 from core.config import Settings
 from core.jobs import record_job
+from core.readmodel import load_articles
 from models import (
-    Appearance,
     Article,
-    ArticleAuthor,
-    Author,
     Delivery,
     Mention,
-    Outlet,
     Subscriber,
-    WatchEntity,
     in_transaction,
     insert_ignore,
     read_session,
@@ -88,60 +83,22 @@ def due_items(session: Session, sub: Subscriber, *, limit: int = MAX_ITEMS) -> l
     )
     if opinion_only:
         q = q.where(Article.is_opinion)
-    articles = list(session.scalars(q))
-    ids = [a.id for a in articles]
-    if not ids:
-        return []
-    mentions: dict[int, list[EntityHit]] = defaultdict(list)
-    mq = (
-        select(
-            Mention.article_id, WatchEntity.name, WatchEntity.kind, Mention.snippet, Mention.count
-        )
-        .join(WatchEntity)
-        .where(Mention.article_id.in_(ids))
-    )
-    if not everything:
-        mq = mq.where(Mention.entity_id.in_(entity_ids))
-    for art_id, name, kind, snip, count in session.execute(mq.order_by(Mention.count.desc())):
-        mentions[art_id].append(EntityHit(name, kind, snip, count))
-    authors: dict[int, list[str]] = defaultdict(list)
-    for art_id, name in session.execute(
-        select(ArticleAuthor.article_id, Author.name)
-        .join(Author)
-        .where(ArticleAuthor.article_id.in_(ids))
-        .order_by(ArticleAuthor.position)
-    ):
-        authors[art_id].append(name)
-    apps: dict[int, list[tuple[int, str, str, dt.datetime | None]]] = defaultdict(list)
-    for app_id, art_id, outlet, url, pub in session.execute(
-        select(
-            Appearance.id,
-            Appearance.article_id,
-            Outlet.name,
-            Appearance.url,
-            Appearance.published_at,
-        )
-        .join(Outlet)
-        .where(Appearance.article_id.in_(ids))
-    ):
-        apps[art_id].append((app_id, outlet, url, pub))
+    ids = list(session.scalars(q.with_only_columns(Article.id)))
+    views = load_articles(session, ids, entity_ids=None if everything else entity_ids)
     items = []
-    for a in articles:
-        own = apps[a.id]
-        original = next(
-            (x for x in own if x[0] == a.original_appearance_id), own[0] if own else None
-        )
+    for view in views:
+        original = view.original
         items.append(
             DigestItem(
-                article_id=a.id,
-                title=a.title,
-                url=original[2] if original else "",
-                outlet=original[1] if original else "",
-                published_at=a.published_at,
-                authors=authors[a.id],
-                is_opinion=a.is_opinion,
-                also=[(x[1], x[2]) for x in own if original is None or x[0] != original[0]],
-                entities=mentions[a.id],
+                article_id=view.id,
+                title=view.title,
+                url=original.url if original else "",
+                outlet=original.outlet_name if original else "",
+                published_at=view.published_at,
+                authors=[a.name for a in view.authors],
+                is_opinion=view.is_opinion,
+                also=[(a.outlet_name, a.url) for a in view.republications],
+                entities=[EntityHit(m.entity, m.kind, m.snippet, m.count) for m in view.mentions],
             )
         )
     return items

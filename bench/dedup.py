@@ -14,9 +14,9 @@ from sqlalchemy import Engine, insert
 
 from bench.dbs import bench_outlet, dialects
 from models import Article, LshBand, in_transaction, read_session
-from pipeline.dedup import NUM_PERM, Fingerprint, band_keys, similarity
+from pipeline.dedup import NUM_PERM, Fingerprint, band_keys, find_near_duplicate, similarity
 from pipeline.extract import extract_page
-from pipeline.store import FetchInfo, find_near_duplicate, store_page
+from pipeline.store import FetchInfo, store_page
 
 THRESHOLD = 0.7
 QUERIES = 200

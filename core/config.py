@@ -157,14 +157,6 @@ class OutletConfig(_Section):
                 raise ValueError(f"invalid CSS selector {v!r}: {exc}") from None
         return v
 
-    def hosts(self) -> set[str]:
-        hosts = {urlsplit(self.url).hostname or ""}
-        hosts.update(
-            urlsplit(u).hostname or "" for u in [*self.feeds, *self.sitemaps, *self.sections]
-        )
-        hosts.update(self.extra_domains)
-        return {h.lower() for h in hosts if h}
-
 
 def parse_alias(spec: str) -> tuple[str, str | None]:
     """Split ``TEXT[@LANG]``; a trailing ``@xx`` (2–3 letters) is the language."""

@@ -124,9 +124,9 @@ def load_articles(
     if entity_ids is not None:
         mention_q = mention_q.where(Mention.entity_id.in_(entity_ids))
     mentions: dict[int, list[MentionView]] = defaultdict(list)
-    for art_id, *values in session.execute(mention_q):
-        mentions[art_id].append(MentionView(*values))
-    appearances: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for art_id, entity_id, name, kind, count, in_title, snippet in session.execute(mention_q):
+        mentions[art_id].append(MentionView(entity_id, name, kind, count, in_title, snippet))
+    appearances: dict[int, list[Any]] = defaultdict(list)
     for row in session.execute(
         select(
             Appearance.article_id,
@@ -141,7 +141,7 @@ def load_articles(
         .where(Appearance.article_id.in_(ids))
         .order_by(Appearance.first_seen, Appearance.id)
     ):
-        appearances[row[0]].append(tuple(row[1:]))
+        appearances[row.article_id].append(row)
     views = []
     for i in ids:
         a = arts.get(i)
@@ -162,7 +162,15 @@ def load_articles(
                 authors=authors[i],
                 mentions=mentions[i],
                 appearances=[
-                    AppearanceView(*app, is_original=app[0] == a.original_appearance_id)
+                    AppearanceView(
+                        id=app.id,
+                        outlet=app.slug,
+                        outlet_name=app.name,
+                        url=app.url,
+                        first_seen=app.first_seen,
+                        published_at=app.published_at,
+                        is_original=app.id == a.original_appearance_id,
+                    )
                     for app in appearances[i]
                 ],
             )

@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, Float, Integer, and_, func, literal_column, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
+from core.readmodel import load_articles
 from core.textquery import TextQuery, TextQueryError
 from models import (
     Appearance,
@@ -308,102 +308,42 @@ def search(engine: Engine, q: Query, *, count: bool = True) -> SearchOutcome:
 
 def describe(session: Any, ids: list[int]) -> list[dict[str, Any]]:
     """The contract row for each article id (DESIGN.md: search --format json), in order."""
-    if not ids:
-        return []
-    arts = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
-    authors: dict[int, list[str]] = defaultdict(list)
-    for art_id, name in session.execute(
-        select(ArticleAuthor.article_id, Author.name)
-        .join(Author)
-        .where(ArticleAuthor.article_id.in_(ids))
-        .order_by(ArticleAuthor.article_id, ArticleAuthor.position)
-    ):
-        authors[art_id].append(name)
-    entities: dict[int, list[str]] = defaultdict(list)
-    for art_id, name in session.execute(
-        select(Mention.article_id, WatchEntity.name)
-        .join(WatchEntity)
-        .where(Mention.article_id.in_(ids))
-        .order_by(Mention.article_id, Mention.count.desc(), WatchEntity.name)
-    ):
-        entities[art_id].append(name)
-    apps: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
-    for app_id, art_id, slug, url in session.execute(
-        select(Appearance.id, Appearance.article_id, Outlet.slug, Appearance.url)
-        .join(Outlet)
-        .where(Appearance.article_id.in_(ids))
-        .order_by(Appearance.first_seen, Appearance.id)
-    ):
-        apps[art_id].append((app_id, slug, url))
-    rows = []
-    for i in ids:
-        a = arts[i]
-        own = apps[i]
-        original = next(
-            (x for x in own if x[0] == a.original_appearance_id), own[0] if own else (0, "", "")
-        )
-        rows.append(
-            {
-                "id": a.id,
-                "url": original[2],
-                "title": a.title,
-                "outlet": original[1],
-                "authors": authors[i],
-                "published_at": a.published_at.isoformat() if a.published_at else None,
-                "is_opinion": a.is_opinion,
-                "language": a.language,
-                "entities": entities[i],
-                "appearances": [{"outlet": slug, "url": url} for _, slug, url in own],
-            }
-        )
-    return rows
+    return [view.contract() for view in load_articles(session, ids)]
 
 
 def article_detail(engine: Engine, article_id: int) -> dict[str, Any] | None:
+    """`mediawatch show ID --format json`: the search row, with the text, every appearance
+    (original marked) and every mention."""
     with read_session(engine) as s:
-        art = s.get(Article, article_id)
-        if art is None:
-            return None
-        row = describe(s, [article_id])[0]
-        row["lead"] = art.lead
-        row["modified_at"] = art.modified_at
-        row["first_seen"] = art.first_seen
-        row["opinion_reason"] = art.opinion_reason
-        row["text"] = art.text
-        row["appearances"] = [
+        views = load_articles(s, [article_id], with_text=True)
+    if not views:
+        return None
+    view = views[0]
+    return {
+        **view.contract(),
+        "lead": view.lead,
+        "modified_at": view.modified_at,
+        "first_seen": view.first_seen,
+        "opinion_reason": view.opinion_reason,
+        "text": view.text,
+        "appearances": [
             {
-                "outlet": slug,
-                "url": url,
-                "first_seen": fs,
-                "published_at": pub,
-                "is_original": app_id == art.original_appearance_id,
+                "outlet": a.outlet,
+                "url": a.url,
+                "first_seen": a.first_seen,
+                "published_at": a.published_at,
+                "is_original": a.is_original,
             }
-            for app_id, slug, url, fs, pub in s.execute(
-                select(
-                    Appearance.id,
-                    Outlet.slug,
-                    Appearance.url,
-                    Appearance.first_seen,
-                    Appearance.published_at,
-                )
-                .join(Outlet)
-                .where(Appearance.article_id == article_id)
-                .order_by(Appearance.first_seen)
-            )
-        ]
-        row["mentions"] = [
-            {"entity": name, "kind": kind, "count": count, "in_title": in_title, "snippet": snip}
-            for name, kind, count, in_title, snip in s.execute(
-                select(
-                    WatchEntity.name,
-                    WatchEntity.kind,
-                    Mention.count,
-                    Mention.in_title,
-                    Mention.snippet,
-                )
-                .join(WatchEntity)
-                .where(Mention.article_id == article_id)
-                .order_by(Mention.count.desc())
-            )
-        ]
-        return row
+            for a in view.appearances
+        ],
+        "mentions": [
+            {
+                "entity": m.entity,
+                "kind": m.kind,
+                "count": m.count,
+                "in_title": m.in_title,
+                "snippet": m.snippet,
+            }
+            for m in view.mentions
+        ],
+    }

@@ -62,7 +62,7 @@ def outlet_values(cfg: OutletConfig) -> dict[str, Any]:
                 "author": cfg.author_selector,
                 "date": cfg.date_selector,
                 "body": cfg.body_selector,
-                "extra_domains": ",".join(cfg.extra_domains),
+                "extra_domains": list(cfg.extra_domains),
             }.items()
             if v
         },

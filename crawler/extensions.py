@@ -11,6 +11,7 @@ from scrapy.crawler import Crawler
 from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThread
 
+from crawler.profile import crawl_context
 from models import CrawlRun, in_transaction, utcnow
 
 
@@ -75,7 +76,9 @@ class CrawlRunRecorder:
         return ext
 
     def spider_opened(self, spider: Spider) -> None:
-        outlet_id = spider.outlet_id  # type: ignore[attr-defined]
+        context = crawl_context(self.crawler)
+        self.engine = context.engine
+        outlet_id = context.profile.outlet_id
 
         def work(session: Any) -> int:
             run = CrawlRun(outlet_id=outlet_id, pid=os.getpid(), status="running")
@@ -83,7 +86,7 @@ class CrawlRunRecorder:
             session.flush()
             return run.id
 
-        self.run_id = in_transaction(spider.engine, work, what="crawl run start")  # type: ignore[attr-defined]
+        self.run_id = in_transaction(self.engine, work, what="crawl run start")
         # In a thread: a busy database must not stall the reactor.
         self.progress = LoopingCall(deferToThread, self._write_progress, spider)
         self.progress.start(PROGRESS_SECONDS, now=False)
@@ -103,7 +106,7 @@ class CrawlRunRecorder:
                     setattr(run, key, value)
 
         try:
-            in_transaction(spider.engine, work, attempts=2, what="crawl run progress")  # type: ignore[attr-defined]
+            in_transaction(self.engine, work, attempts=2, what="crawl run progress")
         except Exception:  # progress is a courtesy: never stop a crawl for it
             spider.logger.debug("crawl progress not written", exc_info=True)
 
@@ -122,5 +125,5 @@ class CrawlRunRecorder:
                 setattr(run, key, value)
             run.finished_at = utcnow()
 
-        in_transaction(spider.engine, work, what="crawl run end")  # type: ignore[attr-defined]
+        in_transaction(self.engine, work, what="crawl run end")
         spider.logger.info("crawl %s: %s", values["status"], {k: v for k, v in values.items() if v})

@@ -19,6 +19,8 @@ class PageItem:
     last_modified: str = ""
     redirect_urls: list[str] = field(default_factory=list)
     seen_as: str = ""  # the spelling discovery met (before canonicalisation)
+    # Canonical forms of the requested, final and redirect URLs, computed once by the spider.
+    canonical_urls: list[str] = field(default_factory=list)
     hints: dict[str, Any] = field(default_factory=dict)
     fetched_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 

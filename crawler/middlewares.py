@@ -8,9 +8,10 @@ from typing import Any
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from sqlalchemy import Engine, select
 
-from models import Appearance, Url, read_session
+from crawler.profile import crawl_context
+from models import read_session
+from pipeline.dedup import known_appearance
 from pipeline.urls import canonicalize
 
 
@@ -32,42 +33,26 @@ class KnownUrlMiddleware:
             raise NotConfigured("MEDIAWATCH_INCREMENTAL is off")
         return cls(crawler)
 
-    def _engine(self, spider: Spider) -> Engine:
-        engine: Engine = spider.engine  # type: ignore[attr-defined]
-        return engine
-
     def process_request(self, request: Request, spider: Spider | None = None) -> Any:
         if not request.meta.get("mw_article") or request.meta.get("mw_checked"):
             return None
         request.meta["mw_checked"] = True
-        spider = spider or self.crawler.spider
-        assert spider is not None
-        url = canonicalize(request.url)
-        with read_session(self._engine(spider)) as s:
-            row = s.execute(
-                select(
-                    Appearance.etag,
-                    Appearance.last_modified,
-                    Appearance.published_at,
-                    Appearance.first_seen,
-                )
-                .join(Url, Url.appearance_id == Appearance.id)
-                .where(Url.url == url)
-                .limit(1)
-            ).first()
-        if row is None:
+        context = crawl_context(self.crawler)
+        url = request.meta.get("mw_canonical") or canonicalize(request.url)
+        with read_session(context.engine) as s:
+            known = known_appearance(s, [url])
+        if known is None:
             return None
         stats = self.crawler.stats
         assert stats is not None
-        etag, last_modified, published_at, first_seen = row
-        revisit = dt.timedelta(hours=spider.mw_settings.crawl.revisit_hours)  # type: ignore[attr-defined]
-        recent = (published_at or first_seen) >= dt.datetime.now(dt.UTC) - revisit
-        if not recent or not (etag or last_modified):
+        revisit = dt.timedelta(hours=context.crawl.revisit_hours)
+        recent = (known.published_at or known.first_seen) >= dt.datetime.now(dt.UTC) - revisit
+        if not recent or not (known.etag or known.last_modified):
             stats.inc_value("mediawatch/skipped_known")
             raise IgnoreRequest(f"known URL {url}")
-        if etag:
-            request.headers[b"If-None-Match"] = etag.encode("latin-1")
-        if last_modified:
-            request.headers[b"If-Modified-Since"] = last_modified.encode("latin-1")
+        if known.etag:
+            request.headers[b"If-None-Match"] = known.etag.encode("latin-1")
+        if known.last_modified:
+            request.headers[b"If-Modified-Since"] = known.last_modified.encode("latin-1")
         stats.inc_value("mediawatch/conditional_get")
         return None

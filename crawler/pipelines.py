@@ -10,8 +10,9 @@ from scrapy.exceptions import DropItem
 from twisted.internet.threads import deferToThread
 
 from crawler.items import PageItem
+from crawler.profile import crawl_context
 from pipeline.dates import parse_datetime
-from pipeline.extract import FeedHints, OutletRules, extract_page, html_hash
+from pipeline.extract import FeedHints, extract_page, html_hash
 from pipeline.store import FetchInfo, mark_unchanged, store_page
 
 log = logging.getLogger(__name__)
@@ -29,22 +30,11 @@ class StorePipeline:
         return cls(crawler)
 
     def open_spider(self, spider: Any = None) -> None:
-        spider = spider or self.crawler.spider
-        o = spider.outlet
-        sel = o.selectors or {}
-        self.rules = OutletRules(
-            name=o.name,
-            url=o.url,
-            language=o.language,
-            opinion_patterns=list(o.opinion_patterns),
-            author_selector=sel.get("author", ""),
-            date_selector=sel.get("date", ""),
-            body_selector=sel.get("body", ""),
-            other_outlet_urls=list(spider.other_outlet_urls),
-        )
-        self.engine = spider.engine
-        self.outlet_id = spider.outlet_id
-        self.threshold = spider.mw_settings.crawl.near_duplicate_threshold
+        context = crawl_context(self.crawler)
+        self.rules = context.profile.extraction_rules()
+        self.engine = context.engine
+        self.outlet_id = context.profile.outlet_id
+        self.threshold = context.crawl.near_duplicate_threshold
 
     def _inc(self, key: str) -> None:
         assert self.crawler.stats is not None
@@ -56,7 +46,7 @@ class StorePipeline:
     def _handle(self, item: PageItem) -> PageItem:
         self._inc("pages")
         if item.not_modified:
-            mark_unchanged(self.engine, item.url, item.fetched_at)
+            mark_unchanged(self.engine, item.canonical_urls[-1], item.fetched_at)
             self._inc("unchanged")
             return item
         try:
@@ -86,6 +76,7 @@ class StorePipeline:
             final_url=item.url,
             redirect_urls=item.redirect_urls,
             seen_urls=[item.seen_as] if item.seen_as else [],
+            canonical_urls=set(item.canonical_urls),
             status=item.status,
             etag=item.etag,
             last_modified=item.last_modified,

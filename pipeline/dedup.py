@@ -1,4 +1,5 @@
-"""Duplicate detection: exact (hash of normalised text) and near (MinHash over word shingles).
+"""Duplicate detection, the stage between extraction and storage: is this URL known, and is
+this text an article we have (exact: hash of normalised text; near: MinHash over word shingles).
 
 The LSH index is persistent and shared: each article's signature is cut into bands (datasketch
 picks bands × rows for the threshold), and every band's key is a row in ``lsh_bands``. A lookup
@@ -10,12 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
+from sqlalchemy import BigInteger, any_, bindparam, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
 
+from models import Appearance, Article, LshBand, Url
 from pipeline.textnorm import WORD_RE, fold
 
 NUM_PERM = 128
@@ -111,3 +117,72 @@ class Fingerprint:
     @property
     def exact_ok(self) -> bool:
         return self.words >= MIN_WORDS_FOR_EXACT
+
+
+# --- lookups in the shared store --------------------------------------------------------------
+# The two questions the crawl asks before storing a page, answered in one place for the
+# known-URL middleware, the store and the benchmarks.
+
+
+def known_appearance(session: Session, urls: Iterable[str]) -> Appearance | None:
+    """The appearance any of these URL spellings (canonical forms, or spellings met) belongs
+    to, if it was stored before."""
+    wanted = set(urls)
+    if not wanted:
+        return None
+    app_id = session.scalar(select(Url.appearance_id).where(Url.url.in_(wanted)).limit(1))
+    if app_id is None:
+        app_id = session.scalar(select(Appearance.id).where(Appearance.url.in_(wanted)).limit(1))
+    return session.get(Appearance, app_id) if app_id is not None else None
+
+
+_BAND_COLUMNS = (LshBand.article_id, LshBand.band, LshBand.key, Article.minhash)
+# One statement each, built once: PostgreSQL takes the keys as one array parameter (an expanding
+# IN list costs more in SQLAlchemy than the query costs in the database).
+_BAND_LOOKUP = (
+    select(*_BAND_COLUMNS)
+    .join(Article, Article.id == LshBand.article_id)
+    .where(LshBand.key.in_(bindparam("keys", expanding=True)))
+)
+_BAND_LOOKUP_PG = (
+    select(*_BAND_COLUMNS)
+    .join(Article, Article.id == LshBand.article_id)
+    .where(LshBand.key == any_(bindparam("keys", type_=postgresql.ARRAY(BigInteger))))
+)
+
+
+def find_near_duplicate(
+    session: Session, fp: Fingerprint, threshold: float, outlet_id: int
+) -> int | None:
+    """The stored article most similar to ``fp`` above the threshold, via the LSH band table:
+    index probes for the page's band keys, then an exact signature comparison of the
+    candidates. A candidate from the same outlet must clear the stricter same-outlet bar."""
+    if fp.signature is None:
+        return None
+    keys = band_keys(fp.signature, threshold)
+    wanted = set(keys)
+    # One round trip: the matching bands with their articles' signatures.
+    hits: dict[int, int] = {}
+    signatures: dict[int, bytes] = {}
+    conn = session.connection()
+    stmt = _BAND_LOOKUP_PG if conn.dialect.name == "postgresql" else _BAND_LOOKUP
+    for art_id, band, key, sig in conn.execute(stmt, {"keys": [k for _, k in keys]}):
+        if (band, key) in wanted and sig is not None:
+            hits[art_id] = hits.get(art_id, 0) + 1
+            signatures[art_id] = sig
+    scored = []
+    for art_id in sorted(hits, key=lambda a: -hits[a])[:25]:
+        sim = similarity(fp.signature, signatures[art_id])
+        if sim >= threshold:
+            scored.append((sim, art_id))
+    for sim, art_id in sorted(scored, reverse=True):
+        if sim >= max(threshold, SAME_OUTLET_THRESHOLD):
+            return art_id
+        same_outlet = session.scalar(
+            select(Appearance.id)
+            .where(Appearance.article_id == art_id, Appearance.outlet_id == outlet_id)
+            .limit(1)
+        )
+        if same_outlet is None:
+            return art_id
+    return None

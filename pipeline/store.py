@@ -16,8 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import BigInteger, Engine, any_, bindparam, delete, insert, select, text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Engine, delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from models import (
@@ -32,7 +31,7 @@ from models import (
     utcnow,
 )
 from pipeline.authors import AuthorName
-from pipeline.dedup import SAME_OUTLET_THRESHOLD, Fingerprint, band_keys, similarity
+from pipeline.dedup import Fingerprint, band_keys, find_near_duplicate, known_appearance
 from pipeline.extract import Extracted
 from pipeline.urls import canonicalize, is_amp, is_mobile
 
@@ -45,6 +44,9 @@ class FetchInfo:
     final_url: str = ""
     redirect_urls: list[str] = field(default_factory=list)
     seen_urls: list[str] = field(default_factory=list)  # spellings discovery met (feed, sitemap)
+    # The canonical forms of requested_url, final_url and redirect_urls, computed once where the
+    # URLs came in (the spider); left empty, store_page computes them.
+    canonical_urls: set[str] = field(default_factory=set)
     status: int = 200
     etag: str = ""
     last_modified: str = ""
@@ -83,58 +85,6 @@ def set_article_authors(session: Session, article: Article, authors: list[Author
     session.expire(article, ["authors"])
     for pos, aid in enumerate(ids):
         session.add(ArticleAuthor(article_id=article.id, author_id=aid, position=pos))
-
-
-_BAND_COLUMNS = (LshBand.article_id, LshBand.band, LshBand.key, Article.minhash)
-# One statement each, built once: PostgreSQL takes the keys as one array parameter (an expanding
-# IN list costs more in SQLAlchemy than the query costs in the database).
-_BAND_LOOKUP = (
-    select(*_BAND_COLUMNS)
-    .join(Article, Article.id == LshBand.article_id)
-    .where(LshBand.key.in_(bindparam("keys", expanding=True)))
-)
-_BAND_LOOKUP_PG = (
-    select(*_BAND_COLUMNS)
-    .join(Article, Article.id == LshBand.article_id)
-    .where(LshBand.key == any_(bindparam("keys", type_=postgresql.ARRAY(BigInteger))))
-)
-
-
-def find_near_duplicate(
-    session: Session, fp: Fingerprint, threshold: float, outlet_id: int
-) -> int | None:
-    """The stored article most similar to ``fp`` above the threshold, via the LSH band table:
-    index probes for the page's band keys, then an exact signature comparison of the
-    candidates. A candidate from the same outlet must clear the stricter same-outlet bar."""
-    if fp.signature is None:
-        return None
-    keys = band_keys(fp.signature, threshold)
-    wanted = set(keys)
-    # One round trip: the matching bands with their articles' signatures.
-    hits: dict[int, int] = {}
-    signatures: dict[int, bytes] = {}
-    conn = session.connection()
-    stmt = _BAND_LOOKUP_PG if conn.dialect.name == "postgresql" else _BAND_LOOKUP
-    for art_id, band, key, sig in conn.execute(stmt, {"keys": [k for _, k in keys]}):
-        if (band, key) in wanted and sig is not None:
-            hits[art_id] = hits.get(art_id, 0) + 1
-            signatures[art_id] = sig
-    scored = []
-    for art_id in sorted(hits, key=lambda a: -hits[a])[:25]:
-        sim = similarity(fp.signature, signatures[art_id])
-        if sim >= threshold:
-            scored.append((sim, art_id))
-    for sim, art_id in sorted(scored, reverse=True):
-        if sim >= max(threshold, SAME_OUTLET_THRESHOLD):
-            return art_id
-        same_outlet = session.scalar(
-            select(Appearance.id)
-            .where(Appearance.article_id == art_id, Appearance.outlet_id == outlet_id)
-            .limit(1)
-        )
-        if same_outlet is None:
-            return art_id
-    return None
 
 
 def _set_text(
@@ -186,20 +136,13 @@ def choose_original(session: Session, article: Article) -> None:
             article.published_at = original.published_at
 
 
-def _known_appearance(session: Session, variants: set[str]) -> Appearance | None:
-    app_id = session.scalar(select(Url.appearance_id).where(Url.url.in_(variants)).limit(1))
-    if app_id is None:
-        app_id = session.scalar(select(Appearance.id).where(Appearance.url.in_(variants)).limit(1))
-    return session.get(Appearance, app_id) if app_id is not None else None
-
-
 def url_kind(url: str, canonical: str, fetch: FetchInfo) -> str:
     """How the crawler met this spelling of a page (``urls.kind``): ``canonical``, ``redirect``,
     ``amp``, ``mobile``, ``discovered`` (as a feed, sitemap or section page spelled it, e.g. with
     tracking parameters) or ``variant``."""
     if url == canonical:
         return "canonical"
-    if url in fetch.redirect_urls or url in {canonicalize(u) for u in fetch.redirect_urls}:
+    if url in fetch.redirect_urls:
         return "redirect"
     if is_amp(url):
         return "amp"
@@ -233,28 +176,21 @@ def store_page(
 ) -> StoreResult:
     """Store one page in one transaction (retried whole if the database was busy)."""
     fp = Fingerprint.of(page.text)
+    met = [u for u in [fetch.requested_url, fetch.final_url, *fetch.redirect_urls] if u]
+    canonical_met = fetch.canonical_urls or {canonicalize(u) for u in met}
     canonical = page.canonical_url or canonicalize(fetch.final_url or fetch.requested_url)
-    variants = {
-        canonicalize(u)
-        for u in [fetch.requested_url, fetch.final_url, *fetch.redirect_urls, *page.url_variants]
-        if u
-    }
-    variants.add(canonical)
+    variants = {*canonical_met, *page.url_variants, canonical}
     # The spellings actually met (tracking parameters and all) are provenance too.
-    variants |= {
-        u.split("#")[0]
-        for u in [fetch.requested_url, fetch.final_url, *fetch.redirect_urls, *fetch.seen_urls]
-        if u
-    }
+    variants |= {u.split("#")[0] for u in [*met, *fetch.seen_urls] if u}
 
     def work(session: Session) -> StoreResult:
-        known = _known_appearance(session, variants)
+        known = known_appearance(session, variants)
         if known is not None:
             return _refresh(session, known, page, fetch, fp, variants, canonical, threshold)
         art = _match_existing(session, fp, threshold, outlet_id)
         if art is None and session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": NEW_ARTICLE_LOCK})
-            known = _known_appearance(session, variants)
+            known = known_appearance(session, variants)
             if known is not None:
                 return _refresh(session, known, page, fetch, fp, variants, canonical, threshold)
             art = _match_existing(session, fp, threshold, outlet_id)
@@ -369,11 +305,11 @@ def _refresh(
     return StoreResult("updated", art.id, app.id)
 
 
-def mark_unchanged(engine: Engine, url: str, fetched_at: dt.datetime) -> bool:
-    """A 304 for a known URL: only the last-seen times move."""
+def mark_unchanged(engine: Engine, canonical_url: str, fetched_at: dt.datetime) -> bool:
+    """A 304 for a known URL (its canonical form): only the last-seen times move."""
 
     def work(session: Session) -> bool:
-        app = _known_appearance(session, {canonicalize(url)})
+        app = known_appearance(session, {canonical_url})
         if app is None:
             return False
         app.last_seen = fetched_at
@@ -382,4 +318,4 @@ def mark_unchanged(engine: Engine, url: str, fetched_at: dt.datetime) -> bool:
             art.last_seen = fetched_at
         return True
 
-    return in_transaction(engine, work, what=f"304 {url}")
+    return in_transaction(engine, work, what=f"304 {canonical_url}")

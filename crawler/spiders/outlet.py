@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
@@ -22,12 +21,10 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
-from sqlalchemy import select
 from twisted.python.failure import Failure
 
 from crawler.context import engine_for, settings_for
 from crawler.discovery import (
-    DEFAULT_ARTICLE_RE,
     Entry,
     MalformedDocument,
     UnsafeXML,
@@ -37,8 +34,8 @@ from crawler.discovery import (
     parse_sitemap,
 )
 from crawler.items import PageItem
-from models import Outlet, read_session
-from pipeline.urls import canonicalize, same_site
+from crawler.profile import load_context
+from pipeline.urls import canonicalize
 
 MAX_SITEMAP_DEPTH = 3
 
@@ -91,34 +88,14 @@ class OutletSpider(scrapy.Spider):
     def setup(self) -> None:
         self.crawler.signals.connect(self._on_dropped, signal=signals.request_dropped)
         config = os.environ.get("MEDIAWATCH_CONFIG")
-        self.mw_settings = settings_for(config)
-        self.engine = engine_for(config)
-        with read_session(self.engine) as s:
-            row = s.scalar(select(Outlet).where(Outlet.slug == self.slug))
-            # A rel=canonical under another outlet's URL marks a republication (pipeline.extract).
-            self.other_outlet_urls = list(
-                s.scalars(select(Outlet.url).where(Outlet.slug != self.slug))
-            )
-        if row is None:
-            raise ValueError(f"unknown outlet {self.slug!r}: run `mediawatch outlets sync`")
-        self.outlet = row
-        self.outlet_id = row.id
-        self.article_res = [re.compile(p) for p in row.article_patterns]
-        extra = [d for d in (row.selectors or {}).get("extra_domains", "").split(",") if d]
-        self.site_urls = [
-            row.url,
-            *row.feeds,
-            *row.sitemaps,
-            *row.sections,
-            *(f"http://{d}/" for d in extra),
-        ]
-        max_age = self.mw_settings.crawl.max_article_age_days
-        self.oldest = dt.datetime.now(dt.UTC) - dt.timedelta(days=max_age) if max_age else None
+        self.context = load_context(engine_for(config), settings_for(config).crawl, self.slug)
+        self.profile = self.context.profile
+        self.oldest = self.context.oldest
 
     # --- discovery ---------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
-        for url in self.outlet.feeds:
+        for url in self.profile.feeds:
             yield scrapy.Request(
                 url,
                 self.parse_feed,
@@ -126,7 +103,7 @@ class OutletSpider(scrapy.Spider):
                 dont_filter=True,
                 meta={"mw_kind": "feed"},
             )
-        for url in self.outlet.sitemaps:
+        for url in self.profile.sitemaps:
             yield scrapy.Request(
                 url,
                 self.parse_sitemap,
@@ -134,7 +111,7 @@ class OutletSpider(scrapy.Spider):
                 dont_filter=True,
                 meta={"mw_kind": "sitemap", "depth_sm": 0},
             )
-        for url in self.outlet.sections:
+        for url in self.profile.sections:
             yield scrapy.Request(
                 url,
                 self.parse_section,
@@ -239,7 +216,7 @@ class OutletSpider(scrapy.Spider):
                 urlsplit(response.url).path.split("page/")[0]
             ):
                 next_pages.add(url)
-        if page < self.mw_settings.crawl.section_max_pages:
+        if page < self.context.crawl.section_max_pages:
             for href in next_pages:
                 yield scrapy.Request(
                     response.urljoin(href),
@@ -251,12 +228,10 @@ class OutletSpider(scrapy.Spider):
     # --- articles ----------------------------------------------------------------------------
 
     def _own(self, url: str) -> bool:
-        return any(same_site(url, u) for u in self.site_urls)
+        return self.profile.owns(url)
 
     def _is_article(self, url: str) -> bool:
-        if self.article_res:
-            return any(rx.search(url) for rx in self.article_res)
-        return bool(DEFAULT_ARTICLE_RE.search(url))
+        return self.profile.is_article_url(url)
 
     def _too_old(self, when: dt.datetime | None) -> bool:
         return bool(self.oldest and when and when < self.oldest)
@@ -285,6 +260,7 @@ class OutletSpider(scrapy.Spider):
                 # The spelling the feed/sitemap/section gave (tracking parameters and all): the
                 # request goes to the canonical one, the store records both.
                 "seen_as": seen_as,
+                "mw_canonical": url,  # what the known-URL check and the store compare
             },
         )
 
@@ -294,19 +270,23 @@ class OutletSpider(scrapy.Spider):
             self._stat(f"error/article_http_{status}")
             return
         headers = response.headers
+        redirects = list(response.meta.get("redirect_urls", []))
+        requested = redirects[0] if redirects else response.url
         yield PageItem(
             outlet_slug=self.slug,
-            requested_url=response.request.meta.get("redirect_urls", [response.url])[0]
-            if response.request
-            else response.url,
+            requested_url=requested,
             url=response.url,
             status=status,
             body=b"" if status == 304 else response.body,
             content_type=(headers.get(b"Content-Type") or b"").decode("latin-1"),
             etag=(headers.get(b"ETag") or b"").decode("latin-1"),
             last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1"),
-            redirect_urls=list(response.meta.get("redirect_urls", [])),
+            redirect_urls=redirects,
             seen_as=response.meta.get("seen_as", ""),
+            canonical_urls=[
+                response.meta.get("mw_canonical") or canonicalize(requested),
+                *(canonicalize(u) for u in [*redirects[1:], response.url]),
+            ],
             hints=response.meta.get("hints", {}),
         )
 
