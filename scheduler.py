@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     from core.app import SchemaError
-    from core.config import ConfigError
+    from core.errors import ConfigError
 
     parser = argparse.ArgumentParser(description="mediawatch scheduler (same as `mediawatch run`)")
     parser.add_argument(

@@ -77,12 +77,6 @@ def bench_outlet(engine: Engine, slug: str = "b", url: str = "http://sample.test
                 slug=slug,
                 name=slug.title(),
                 url=url,
-                feeds=[],
-                sitemaps=[],
-                sections=[],
-                article_patterns=[],
-                opinion_patterns=[],
-                selectors={},
             )
         )
         session.flush()

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.authors import author_key
 from pipeline.dates import parse_datetime
 from pipeline.encoding import decode_html
 from pipeline.extract import extract_page
+from pipeline.textnorm import author_key
 
 FIELDS = ("authors", "published", "title", "text", "is_opinion", "page_type")
 

@@ -43,12 +43,6 @@ def populate(engine: Engine, n: int = N) -> None:
                     slug=f"o{i}",
                     name=f"Outlet {i}",
                     url=f"http://o{i}.example/",
-                    feeds=[],
-                    sitemaps=[],
-                    sections=[],
-                    article_patterns=[],
-                    opinion_patterns=[],
-                    selectors={},
                 )
                 for i in range(1, 21)
             ]

@@ -51,7 +51,7 @@ class App:
 
     @cached_property
     def settings(self) -> Settings:
-        from core.config import load_settings
+        from core.configfile import load_settings
 
         return load_settings(self.config_path, known_entities=database_entity_keys)
 

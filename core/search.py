@@ -30,8 +30,7 @@ from models import (
     read_session,
     utcnow,
 )
-from pipeline.authors import author_key
-from pipeline.textnorm import lookup_key
+from pipeline.textnorm import author_key, lookup_key
 
 CSV_COLUMNS = [
     "id",

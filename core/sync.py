@@ -21,8 +21,8 @@ from core.config import (
     SubscriberConfig,
     WatchConfig,
     parse_alias,
-    unknown_entity_problems,
 )
+from core.configfile import unknown_entity_problems
 from core.errors import ConfigError, WatchlistError
 from models import Outlet, Subscriber, Subscription, WatchAlias, WatchEntity, in_transaction, utcnow
 from pipeline.textnorm import lookup_key

@@ -87,6 +87,9 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> tuple[list[Entr
     problem = repr(exc) if parsed.bozo and not benign else ""
     if problem and not parsed.entries:
         raise MalformedDocument(f"not a feed: {problem}")
+    if not parsed.entries and not parsed.get("version"):
+        # An HTML page where the feed was (a redesign, a bot wall): say so, never "no news".
+        raise MalformedDocument("not a feed: no RSS or Atom document here")
     out = []
     for e in parsed.entries:
         link = e.get("link") or next(

@@ -13,228 +13,23 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-BYLINE_PREFIX_RE = re.compile(
-    r"^\s*(?:(?:written|reported|posted|published|compiled|edited|text|story|words|opinion|analysis|commentary)\s+)?"
-    r"(?:by|from|par|von|por|di)\s*[:\-–—]?\s+"
-    r"|^\s*(?:author|authors|writer|columnist|автор|авторы|текст|بقلم|كتب|كتبت|الكاتب|الكاتبة|إعداد)\s*[:\-–—]?\s*",
-    re.IGNORECASE,
+from pipeline.rules import (
+    AGENCIES,
+    ARABIC_RE,
+    BYLINE_PREFIX_RE,
+    DATE_RE,
+    EMAIL_RE,
+    FUNCTION_WORDS,
+    HANDLE_RE,
+    NAME_PARTICLES,
+    NAME_WORD_RE,
+    NAV_WORDS,
+    NON_PERSONS,
+    PARTICLE_PREFIX_RE,
+    ROLE_WORDS,
+    SPLIT_RE,
 )
-SPLIT_RE = re.compile(
-    r"\s*(?:,|;|/|\||&|\band\b|\bund\b|\bet\b|\by\b|\bи\b|\s+و(?=\S)|\s+و\s+|\s·\s|\s+\+\s+)\s*",
-    re.IGNORECASE,
-)
-EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-HANDLE_RE = re.compile(r"(?:^|\s)@\w+")
-DATE_RE = re.compile(
-    r"\b(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}|"
-    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:,?\s+\d{4})?|"
-    r"\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?(?:\s+\d{4})?)\b.*$",
-    re.IGNORECASE,
-)
-ROLE_WORDS = {
-    "correspondent",
-    "reporter",
-    "editor",
-    "columnist",
-    "contributor",
-    "writer",
-    "analyst",
-    "senior",
-    "chief",
-    "staff",
-    "special",
-    "foreign",
-    "political",
-    "diplomatic",
-    "bureau",
-    "fellow",
-    "professor",
-    "director",
-    "president",
-    "ceo",
-    "researcher",
-    "journalist",
-    "corrispondente",
-    "корреспондент",
-    "обозреватель",
-    "редактор",
-    "колумнист",
-    "مراسل",
-    "محرر",
-    "كاتب",
-    "محلل",
-    "updated",
-    "published",
-    "posted",
-    "photo",
-    "photos",
-    "video",
-    "illustration",
-}
-# Bylines that are not people; they are dropped. (Navigation words are in NAV_WORDS: a
-# candidate containing one is never a person.)
-NON_PERSONS = {
-    "admin",
-    "administrator",
-    "staff",
-    "staff writer",
-    "staff reporter",
-    "editor",
-    "editors",
-    "the editors",
-    "editorial",
-    "editorial board",
-    "editorial team",
-    "editorial staff",
-    "newsroom",
-    "news desk",
-    "web desk",
-    "online desk",
-    "desk",
-    "team",
-    "guest",
-    "guest author",
-    "anonymous",
-    "unknown",
-    "contributor",
-    "contributors",
-    "wordpress",
-    "webmaster",
-    "root",
-    "user",
-    "redaktion",
-    "редакция",
-    "редакция сайта",
-    "التحرير",
-    "فريق التحرير",
-    "المحرر",
-    "هيئة التحرير",
-    "our correspondent",
-    "special correspondent",
-    "correspondent",
-    "agencies",
-    "news agencies",
-    "wire",
-    "wires",
-    "press release",
-    "comment",
-    "read more",
-}
-# Wire services: kept, as organisation authors.
-AGENCIES = {
-    "reuters": "Reuters",
-    "afp": "AFP",
-    "agence france-presse": "AFP",
-    "ap": "AP",
-    "associated press": "AP",
-    "the associated press": "AP",
-    "dpa": "dpa",
-    "xinhua": "Xinhua",
-    "efe": "EFE",
-    "ansa": "ANSA",
-    "tass": "TASS",
-    "ria novosti": "RIA Novosti",
-    "interfax": "Interfax",
-    "anadolu": "Anadolu",
-    "anadolu agency": "Anadolu",
-    "sana": "SANA",
-    "irna": "IRNA",
-    "bloomberg": "Bloomberg",
-    "upi": "UPI",
-    "kuna": "KUNA",
-    "wam": "WAM",
-    "spa": "SPA",
-    "qna": "QNA",
-    "mena": "MENA",
-    " isna": "ISNA",
-    "fars": "Fars",
-    "тасс": "ТАСС",
-    "риа новости": "РИА Новости",
-    "интерфакс": "Интерфакс",
-    "رويترز": "رويترز",
-    "أ ف ب": "أ ف ب",
-    "ا ف ب": "أ ف ب",
-    "فرانس برس": "فرانس برس",
-    "سانا": "سانا",
-    "الأناضول": "الأناضول",
-    "وكالات": "",
-}
-NAME_PARTICLES = {
-    "de",
-    "da",
-    "di",
-    "del",
-    "della",
-    "van",
-    "von",
-    "der",
-    "den",
-    "la",
-    "le",
-    "al",
-    "el",
-    "bin",
-    "ibn",
-    "abu",
-    "ben",
-    "du",
-    "dos",
-    "das",
-    "y",
-    "e",
-    "st",
-    "st.",
-}
-PARTICLE_PREFIX_RE = re.compile(
-    r"^(?:al|el|ad|as|ash|at|an|ar|az|ibn|bin|abu|d|l|o)[-'’]", re.IGNORECASE
-)
-NAV_WORDS = {
-    "home",
-    "menu",
-    "search",
-    "login",
-    "log",
-    "subscribe",
-    "share",
-    "tweet",
-    "follow",
-    "news",
-    "opinion",
-    "comments",
-    "more",
-    "latest",
-    "about",
-    "contact",
-    "privacy",
-    "sections",
-    "world",
-    "politics",
-    "sport",
-    "sports",
-    "business",
-    "read",
-    "next",
-    "previous",
-    "print",
-    "email",
-    "facebook",
-    "twitter",
-    "whatsapp",
-    "telegram",
-    "newsletter",
-    "podcast",
-    "video",
-    "videos",
-    "главная",
-    "новости",
-    "поиск",
-    "меню",
-    "الرئيسية",
-    "أخبار",
-    "بحث",
-    "اتصل",
-}
-NAME_WORD_RE = re.compile(r"^[^\W\d_][\w'’.\-]*$")
+from pipeline.textnorm import author_key
 
 
 @dataclass(frozen=True)
@@ -268,87 +63,6 @@ def _title_word(word: str) -> str:
     return "-".join(p[:1].upper() + p[1:] for p in low.split("-"))
 
 
-# Cyrillic → Latin, then a phonetic skeleton, so "Мария Дубовикова" and "Maria Dubovikova" meet.
-_CYR = dict(
-    zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        [
-            "a",
-            "b",
-            "v",
-            "g",
-            "d",
-            "e",
-            "e",
-            "zh",
-            "z",
-            "i",
-            "i",
-            "k",
-            "l",
-            "m",
-            "n",
-            "o",
-            "p",
-            "r",
-            "s",
-            "t",
-            "u",
-            "f",
-            "kh",
-            "ts",
-            "ch",
-            "sh",
-            "shch",
-            "",
-            "y",
-            "",
-            "e",
-            "yu",
-            "ya",
-        ],
-        strict=True,
-    )
-)
-_SKELETON = [
-    ("shch", "sc"),
-    ("kh", "h"),
-    ("ts", "c"),
-    ("tz", "c"),
-    ("ch", "c"),
-    ("sh", "s"),
-    ("zh", "j"),
-    ("ph", "f"),
-    ("w", "v"),
-    ("y", "i"),
-    ("j", "i"),
-    ("x", "ks"),
-    ("q", "k"),
-]
-
-
-def author_key(name: str) -> str:
-    """A key equal for spellings of one person's name: case, diacritics, punctuation, word order
-    of initials aside, and Cyrillic/Latin transliteration."""
-    text = unicodedata.normalize("NFKD", name.casefold())
-    text = "".join(
-        c
-        for c in text
-        if not unicodedata.combining(c) or unicodedata.name(c, "").startswith("ARABIC")
-    )
-    text = "".join(_CYR.get(c, c) for c in text)
-    if not re.search(r"[\u0600-\u06ff]", text):
-        for a, b in _SKELETON:
-            text = text.replace(a, b)
-        text = re.sub(r"(.)\1+", r"\1", text)  # doubled letters
-    else:
-        from pipeline.textnorm import fold_arabic
-
-        text = fold_arabic(text)
-    words = re.findall(r"\w+", text)
-    return " ".join(words)
-
-
 def _strip_noise(raw: str) -> str:
     text = nfc_spaces(raw)
     text = EMAIL_RE.sub(" ", text)
@@ -377,8 +91,7 @@ def clean_author(raw: str, *, site_names: Iterable[str] = ()) -> AuthorName | No
     if low in AGENCIES:
         canon = AGENCIES[low]
         return AuthorName(canon, is_organization=True) if canon else None
-    sites = {s.casefold().strip() for s in site_names if s}
-    if low in NON_PERSONS or low in sites or any(low == _site_core(s) for s in sites):
+    if low in NON_PERSONS or names_site(name, site_names):
         return None
     if not looks_like_person(name):
         return None
@@ -390,54 +103,20 @@ def _site_core(site: str) -> str:
     return re.sub(r"\.(?:com|org|net|ru|info|co\.uk|news)/?.*$", "", s)
 
 
-FUNCTION_WORDS = {
-    "the",
-    "of",
-    "to",
-    "in",
-    "for",
-    "on",
-    "with",
-    "at",
-    "is",
-    "are",
-    "was",
-    "were",
-    "a",
-    "an",
-    "our",
-    "your",
-    "this",
-    "that",
-    "new",
-    "how",
-    "why",
-    "what",
-    "as",
-    "after",
-    "over",
-    "says",
-    "в",
-    "на",
-    "о",
-    "об",
-    "с",
-    "со",
-    "по",
-    "к",
-    "из",
-    "для",
-    "не",
-    "как",
-    "في",
-    "من",
-    "على",
-    "إلى",
-    "عن",
-    "مع",
-    "هذا",
-    "هذه",
-}
+def names_site(text: str, site_names: Iterable[str]) -> bool:
+    """The one rule for "this is the site's own name", used for authors and title suffixes:
+    equal to a site name (or its domain's core), or containing one / contained in one when the
+    shorter of the two is longer than 3 characters ("Daily Meridian Staff", "Observatory")."""
+    t = " ".join(text.casefold().split())
+    if not t:
+        return False
+    for site in site_names:
+        for s in {" ".join(site.casefold().split()), _site_core(site)}:
+            if not s:
+                continue
+            if t == s or (len(s) > 3 and s in t) or (len(t) > 3 and t in s):
+                return True
+    return False
 
 
 def looks_like_person(name: str) -> bool:
@@ -452,7 +131,7 @@ def looks_like_person(name: str) -> bool:
         return False
     if not all(NAME_WORD_RE.match(w) for w in words):
         return False
-    if re.search(r"[\u0600-\u06ff]", name):
+    if ARABIC_RE.search(name):
         return 2 <= len(words) <= 5
     # Latin/Cyrillic: two words at least, each capitalised unless a particle. A lone word is
     # rare for a real byline and common for navigation ("Home", "World").

@@ -9,35 +9,14 @@ from collections.abc import Iterable
 from lxml import html as lhtml
 
 from pipeline.authors import AuthorName, looks_like_person, parse_byline
-
-BYLINE_XPATH = (
-    "//*[@rel='author' or @itemprop='author' or contains(concat(' ', normalize-space(@class), ' '), ' author ')"
-    " or contains(@class, 'byline') or contains(@class, 'by-line') or contains(@class, 'author-name')"
-    " or contains(@class, 'entry-author') or contains(@class, 'article-author') or contains(@class, 'post-author')"
-    " or contains(@class, 'writer') or contains(@id, 'byline') or contains(@class, 'contributor')"
-    " or contains(@class, 'posted-by') or contains(@class, 'author-link') or contains(@class, 'meta-author')]"
-)
-# Places where author-looking markup is somebody else's (teasers, comments, widgets).
-FOREIGN_ANCESTORS = re.compile(
-    r"related|comment|sidebar|widget|recommend|more-stories|teaser|footer|nav|menu|popular", re.I
-)
-BYLINE_LINE_RE = re.compile(
-    r"^\s*(?:by|written by|автор|текст|بقلم|كتب|كتبت)\s*[:\-–—]?\s+\S", re.IGNORECASE
-)
-BIO_RE = re.compile(
-    r"^(?P<name>[^\W\d_][\w'’.\-]*(?:\s+[\w'’.\-]+){1,4}?)\s+"
-    r"(?:is|was|has been|serves as|teaches|writes|is currently)\s+(?:a|an|the|currently|senior|president|director|"
-    r"professor|editor|founder|chief|head|executive|co-founder|former|lecturer|visiting|research|associate)\b",
-)
-BIO_RE_RU = re.compile(r"^(?P<name>[А-ЯЁ][а-яё\-]+(?:\s+[А-ЯЁ][а-яё\-]+){1,2})\s+[—–-]\s+[а-яё]")
-BIO_RE_AR = re.compile(
-    r"^(?P<name>(?:[\u0621-\u064a]+\s+){1,3}[\u0621-\u064a]+)\s*[،,:\-–—]?\s+(?:كاتب|كاتبة|باحث|باحثة|صحفي|صحفية|محلل|محللة|أستاذ|أستاذة)\b"
-)
-DISCLAIMER_RE = re.compile(
-    r"views? expressed .{0,80}(?:are|is) (?:solely |entirely )?(?:those of the|the author|his own|her own|their own|the writer)"
-    r"|opinions? expressed .{0,60}(?:author|writer)|does not necessarily reflect|do not necessarily (?:reflect|represent)"
-    r"|мнение автора может не совпадать|точка зрения автора|لا تعبر بالضرورة عن|تعبر عن رأي (?:الكاتب|كاتبها)",
-    re.IGNORECASE,
+from pipeline.rules import (
+    BIO_RE,
+    BIO_RE_AR,
+    BIO_RE_RU,
+    BYLINE_LINE_RE,
+    BYLINE_XPATH,
+    DISCLAIMER_RE,
+    FOREIGN_ANCESTORS,
 )
 
 
@@ -96,7 +75,7 @@ def is_name_line(line: str) -> bool:
 def lone_name_lines(lines: list[str], bio_names: set[str]) -> list[int]:
     """Indexes of lines that are only a person's name: near the top (a byline without "By"),
     or anywhere when the same person's bio closes the text (a reposted op-ed, as in the seed)."""
-    from pipeline.authors import author_key
+    from pipeline.textnorm import author_key
 
     hits = []
     for i, line in enumerate(lines):

@@ -8,38 +8,7 @@ from functools import lru_cache
 
 from dateutil import parser as du_parser
 
-EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
-FUTURE_SLACK = dt.timedelta(days=1)
-URL_DATE_RES = (
-    re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?:/|$|[-_])"),
-    re.compile(r"[/_-]((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)"),
-    re.compile(r"/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:/|$|[-_])"),
-)
-
-
-_H = 3600
-# Abbreviations seen in datelines; dateutil knows none of them by itself.
-TZINFOS = {
-    "UTC": 0,
-    "GMT": 0,
-    "Z": 0,
-    "BST": _H,
-    "CET": _H,
-    "CEST": 2 * _H,
-    "EET": 2 * _H,
-    "EEST": 3 * _H,
-    "MSK": 3 * _H,
-    "AST": 3 * _H,
-    "IRST": int(3.5 * _H),
-    "EST": -5 * _H,
-    "EDT": -4 * _H,
-    "CST": -6 * _H,
-    "CDT": -5 * _H,
-    "MST": -7 * _H,
-    "MDT": -6 * _H,
-    "PST": -8 * _H,
-    "PDT": -7 * _H,
-}
+from pipeline.rules import EARLIEST, FUTURE_SLACK, TZINFOS, URL_DATE_RES
 
 
 def to_utc(value: dt.datetime, default_tz: dt.tzinfo = dt.UTC) -> dt.datetime:

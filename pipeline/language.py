@@ -6,8 +6,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-MIN_TEXT_FOR_DETECTION = 200
-CONFIDENT = 0.9
+from pipeline.rules import CONFIDENT, MIN_TEXT_FOR_DETECTION
 
 
 @lru_cache(maxsize=1)

@@ -5,34 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-OPINION_TYPES = {"OpinionNewsArticle"}
-# Section / category names that mean opinion, in the languages we watch.
-OPINION_SECTION_RE = re.compile(
-    r"^(?:opinions?|op-?eds?|op\.ed|comment(?:ary|aries)?|views?|viewpoints?|columns?|columnists?|"
-    r"analysis|editorials?|perspectives?|ideas|blogs?|guest (?:column|post)s?|commentaires?|tribune|"
-    r"мнени[ея]|колонк[аи]|колумнисты|комментари[йи]|аналитика|точка зрения|авторская колонка|блоги?|"
-    r"رأي|آراء|الرأي|مقالات|مقال|أعمدة|كتاب|كتّاب|تحليل|تحليلات|وجهة نظر|قضايا وآراء)$",
-    re.IGNORECASE,
-)
-DEFAULT_URL_PATTERNS = (
-    r"/opinions?/",
-    r"/op-?eds?/",
-    r"/comment(?:ary)?/",
-    r"/columns?/",
-    r"/columnists?/",
-    r"/views?/",
-    r"/analysis/",
-    r"/editorials?/",
-    r"/blogs?/",
-    r"/ideas/",
-    r"/perspectives?/",
-    r"/mneniya?/",
-    r"/opinion-",
-    r"/kolonki?/",
-    r"/articles-opinion",
-    r"/araa/",
-    r"/ara[a2]/",
-)
+from pipeline.rules import DEFAULT_URL_PATTERNS, OPINION_SECTION_RE, OPINION_TYPES
 
 
 def section_is_opinion(section: str) -> bool:

@@ -13,24 +13,9 @@ from urllib.parse import urljoin
 import extruct
 from lxml import html as lhtml
 
-log = logging.getLogger(__name__)
+from pipeline.rules import ARTICLE_TYPES
 
-ARTICLE_TYPES = (
-    "OpinionNewsArticle",
-    "AnalysisNewsArticle",
-    "ReportageNewsArticle",
-    "BackgroundNewsArticle",
-    "ReviewNewsArticle",
-    "NewsArticle",
-    "Article",
-    "BlogPosting",
-    "SocialMediaPosting",
-    "ScholarlyArticle",
-    "Report",
-    "TechArticle",
-    "LiveBlogPosting",
-    "Blog",
-)
+log = logging.getLogger(__name__)
 
 
 def types_of(node: dict[str, Any]) -> list[str]:

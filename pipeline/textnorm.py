@@ -11,6 +11,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from pipeline.rules import ARABIC_RE
+
 ARABIC_DIACRITICS = set(range(0x064B, 0x0660)) | {
     0x0670,
     0x06D6,
@@ -101,3 +103,82 @@ def lookup_key(name: str) -> str:
     the matcher folds text (case in every script, diacritics, Arabic letter variants, ё/е), with
     white space collapsed. Computed in Python, so SQLite and PostgreSQL compare the same keys."""
     return " ".join(fold(name).split())
+
+
+# Cyrillic → Latin, then a phonetic skeleton, so "Мария Дубовикова" and "Maria Dubovikova" meet.
+_CYR = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "e",
+            "zh",
+            "z",
+            "i",
+            "i",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "kh",
+            "ts",
+            "ch",
+            "sh",
+            "shch",
+            "",
+            "y",
+            "",
+            "e",
+            "yu",
+            "ya",
+        ],
+        strict=True,
+    )
+)
+_SKELETON = [
+    ("shch", "sc"),
+    ("kh", "h"),
+    ("ts", "c"),
+    ("tz", "c"),
+    ("ch", "c"),
+    ("sh", "s"),
+    ("zh", "j"),
+    ("ph", "f"),
+    ("w", "v"),
+    ("y", "i"),
+    ("j", "i"),
+    ("x", "ks"),
+    ("q", "k"),
+]
+
+
+def author_key(name: str) -> str:
+    """A key equal for spellings of one person's name: case, diacritics, punctuation, word order
+    of initials aside, and Cyrillic/Latin transliteration."""
+    text = unicodedata.normalize("NFKD", name.casefold())
+    text = "".join(
+        c
+        for c in text
+        if not unicodedata.combining(c) or unicodedata.name(c, "").startswith("ARABIC")
+    )
+    text = "".join(_CYR.get(c, c) for c in text)
+    if not ARABIC_RE.search(text):
+        for a, b in _SKELETON:
+            text = text.replace(a, b)
+        text = re.sub(r"(.)\1+", r"\1", text)  # doubled letters
+    else:
+        text = fold_arabic(text)
+    words = re.findall(r"\w+", text)
+    return " ".join(words)

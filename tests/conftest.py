@@ -168,7 +168,7 @@ def ingest_samples(engine: Engine, tmp_path: Path, db_url: str, *, flag_them: bo
     """Sync the demo config and store the sample pages directly (no crawl), then flag them."""
     from sqlalchemy import select
 
-    from core.config import load_settings
+    from core.configfile import load_settings
     from core.flagging import flag
     from core.sync import sync_config
     from models import Outlet, read_session

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from core.config import ConfigError, load_settings
+from core.configfile import load_settings
+from core.errors import ConfigError
 from tests.conftest import run_cli
 
 GOOD = """

@@ -18,7 +18,8 @@ from sqlalchemy import Engine, func, select, update
 
 from alerts.digest import DigestItem, EntityHit, build_digest
 from alerts.run import send_digests
-from core.config import Settings, load_settings
+from core.config import Settings
+from core.configfile import load_settings
 from models import Article, Delivery, Mention, Subscriber, WatchEntity, in_transaction, read_session
 from tests.conftest import ingest_samples, run_cli
 

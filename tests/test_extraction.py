@@ -65,8 +65,12 @@ def test_quality_floors_and_we_beat_plain_trafilatura_on_authors_and_dates() -> 
     ours, theirs = result["mediawatch"], result["trafilatura"]
     for name, floor in FLOORS.items():
         assert (ours[name] or 0) >= floor, (name, ours[name])
-    assert (ours["authors"] or 0) > (theirs["authors"] or 0)
-    assert (ours["published"] or 0) > (theirs["published"] or 0)
+    # The cascade exists to do better than the general extractor it falls back on: by a clear
+    # margin where trafilatura is known weak (authors, dates), never worse on titles and text.
+    assert (ours["authors"] or 0) >= (theirs["authors"] or 0) + 0.2
+    assert (ours["published"] or 0) >= (theirs["published"] or 0) + 0.02
+    assert (ours["title"] or 0) >= (theirs["title"] or 0)
+    assert (ours["text"] or 0) >= (theirs["text"] or 0) - 0.01
 
 
 def test_cli_extract_prints_the_contract_object() -> None:

@@ -37,15 +37,10 @@ def syndication() -> Iterator[tuple[SiteServer, SiteServer]]:
 
 
 def syndication_config(directory: Path, db_url: str, origin: str, reposter: str) -> Path:
-    path = directory / "mediawatch.toml"
-    path.write_text(
+    return outlets_config(
+        directory,
+        db_url,
         f"""
-[database]
-url = "{db_url}"
-
-[crawl]
-max_article_age_days = 0
-
 [[outlets]]
 slug = "origin"
 name = "The Origin Ledger"
@@ -61,8 +56,17 @@ feeds = ["{reposter}/feed.xml"]
 article_patterns = ['/opinion/\\d{{4}}/']
 opinion_patterns = ['/opinion/']
 """,
-        "utf-8",
     )
+
+
+def outlets_config(directory: Path, db_url: str, outlets: str) -> Path:
+    """A config with these [[outlets]], no age limit (the fixture articles are from 2024), and
+    the database initialised."""
+    path = directory / "mediawatch.toml"
+    path.write_text(
+        f'[database]\nurl = "{db_url}"\n\n[crawl]\nmax_article_age_days = 0\n{outlets}', "utf-8"
+    )
+    assert run_cli("init", config=path).returncode == 0
     return path
 
 
@@ -82,7 +86,6 @@ def test_republication_on_another_port_is_its_own_appearance_of_one_article(
 ) -> None:
     origin, reposter = syndication
     cfg = syndication_config(tmp_path, request.getfixturevalue(db), origin.base, reposter.base)
-    assert run_cli("init", config=cfg).returncode == 0
     origin.reset()
     if order == "original-first":
         crawl(cfg, "origin")
@@ -153,7 +156,6 @@ def test_every_url_spelling_met_is_recorded(
 ) -> None:
     origin, reposter = syndication
     cfg = syndication_config(tmp_path, sqlite_url, origin.base, reposter.base)
-    assert run_cli("init", config=cfg).returncode == 0
     crawl(cfg, "origin")
     engine = make_engine(sqlite_url)
     with read_session(engine) as s:
@@ -185,13 +187,10 @@ def test_non_article_pages_matching_the_patterns_are_dropped_in_any_language(
     tmp_path: Path, mixed_site: SiteServer, request: pytest.FixtureRequest, db: str
 ) -> None:
     db_url = request.getfixturevalue(db)
-    cfg = tmp_path / "mediawatch.toml"
-    cfg.write_text(
+    cfg = outlets_config(
+        tmp_path,
+        db_url,
         f"""
-[database]
-url = "{db_url}"
-[crawl]
-max_article_age_days = 0
 [[outlets]]
 slug = "harbour"
 name = "Harbour Post"
@@ -199,9 +198,7 @@ url = "{mixed_site.base}/"
 sitemaps = ["{mixed_site.base}/sitemap.xml"]
 article_patterns = ['/(en|ru|ar)/']
 """,
-        "utf-8",
     )
-    assert run_cli("init", config=cfg).returncode == 0
     crawl(cfg, "harbour")
     engine = make_engine(db_url)
     with read_session(engine) as s:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, inspect, select, text
 
 from core import db
-from core.config import load_settings
+from core.configfile import load_settings
 from core.sync import sync_config
 from models import (
     Article,

@@ -4,8 +4,9 @@ import datetime as dt
 
 import pytest
 
-from pipeline.authors import author_key, parse_byline
+from pipeline.authors import parse_byline
 from pipeline.dates import date_from_url, parse_datetime, plausible
+from pipeline.textnorm import author_key
 from pipeline.urls import canonicalize, is_amp, strip_amp
 
 

@@ -137,6 +137,11 @@ class OutletSpider(scrapy.Spider):
         self._stat(f"discovery/{kind}_ok")
         return True
 
+    def _refused(self, kind: str, exc: Exception, url: str) -> None:
+        """A feed or sitemap that is unsafe (declares entities) or is no feed/sitemap at all."""
+        self._stat(f"error/{kind}_{'unsafe' if isinstance(exc, UnsafeXML) else 'malformed'}")
+        self.logger.warning("%s skipped: %s", kind, exc, extra={"outlet": self.slug, "url": url})
+
     def parse_feed(self, response: Response) -> Iterator[Any]:
         if not self._ok(response, "feed"):
             return
@@ -150,12 +155,7 @@ class OutletSpider(scrapy.Spider):
                 (response.headers.get(b"Content-Type") or b"").decode("latin-1"),
             )
         except (UnsafeXML, MalformedDocument) as exc:
-            self._stat(
-                "error/feed_unsafe" if isinstance(exc, UnsafeXML) else "error/feed_malformed"
-            )
-            self.logger.warning(
-                "feed skipped: %s", exc, extra={"outlet": self.slug, "url": response.url}
-            )
+            self._refused("feed", exc, response.url)
             return
         if problem:
             self._stat("error/feed_malformed")
@@ -173,12 +173,7 @@ class OutletSpider(scrapy.Spider):
         try:
             kind, entries = parse_sitemap(response.body)
         except (UnsafeXML, MalformedDocument) as exc:
-            self._stat(
-                "error/sitemap_unsafe" if isinstance(exc, UnsafeXML) else "error/sitemap_malformed"
-            )
-            self.logger.warning(
-                "sitemap skipped: %s", exc, extra={"outlet": self.slug, "url": response.url}
-            )
+            self._refused("sitemap", exc, response.url)
             return
         depth = response.meta.get("depth_sm", 0)
         if kind == "index":

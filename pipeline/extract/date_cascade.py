@@ -1,0 +1,108 @@
+"""The publication and modification dates: structured data, meta, <time>, per-outlet
+selector, datelines, the URL, the feed, then htmldate on markup only."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from lxml import html as lhtml
+
+from pipeline import dates
+from pipeline.authors import (
+    nfc_spaces,
+)
+from pipeline.extract.model import FeedHints, OutletRules, css_xpath, text_of
+from pipeline.structured import Structured
+
+
+def pick_dates(
+    st: Structured,
+    tree: lhtml.HtmlElement,
+    url: str,
+    outlet: OutletRules,
+    hints: FeedHints,
+    html_text: str,
+    fetched_at: dt.datetime,
+) -> tuple[str, dt.datetime | None, dt.datetime | None]:
+    p = dates.parse_datetime
+    time_el = tree.xpath("(//article//time[@datetime] | //time[@datetime])[1]/@datetime")
+    selector_dates = []
+    if outlet.date_selector:
+        for el in tree.xpath(css_xpath(outlet.date_selector)):
+            selector_dates.append(
+                p(el.get("datetime") or el.get("content") or el.text_content(), fuzzy=True)
+            )
+    dateline = [
+        p(nfc_spaces(el.text_content()), fuzzy=True)
+        for el in tree.xpath(
+            "//*[contains(@class,'dateline') or contains(@class,'entry-date') or contains(@class,'post-date') or contains(@class,'published') or contains(@class,'article-date')][not(*)]"
+        )[:3]
+        if 4 < len(el.text_content().strip()) < 80
+    ]
+    candidates: list[tuple[str, dt.datetime | None]] = [
+        (
+            "json-ld",
+            p(text_of(st.article.get("datePublished")) or text_of(st.article.get("dateCreated"))),
+        ),
+        ("json-ld:webpage", p(text_of(st.webpage.get("datePublished")))),
+        (
+            "meta",
+            p(
+                st.meta_first(
+                    "article:published_time",
+                    "og:published_time",
+                    "og:article:published_time",
+                    "parsely-pub-date",
+                    "sailthru.date",
+                    "dc.date.issued",
+                    "dcterms.issued",
+                    "dcterms.created",
+                    "dc.date",
+                    "date",
+                    "pubdate",
+                    "publish-date",
+                    "publish_date",
+                    "publication_date",
+                    "citation_publication_date",
+                    "datepublished",
+                )
+            ),
+        ),
+        ("microdata", p(text_of(st.microdata.get("datePublished")))),
+        ("time", p(time_el[0]) if time_el else None),
+        *[("selector", d) for d in selector_dates],
+        *[("dateline", d) for d in dateline],
+        ("url", dates.date_from_url(url)),
+        ("feed", hints.published_at),
+    ]
+    source, published = dates.first_plausible(candidates, fetched_at)
+    if published is None:
+        from htmldate import find_date
+
+        try:
+            # Markup and URL only: free-text search mistakes "© 2024" in a footer for a date.
+            found = find_date(html_text, url=url, original_date=True, extensive_search=False)
+        except Exception:
+            found = None
+        source, published = dates.first_plausible([("htmldate", p(found))], fetched_at)
+    _, modified = dates.first_plausible(
+        [
+            ("json-ld", p(text_of(st.article.get("dateModified")))),
+            (
+                "meta",
+                p(
+                    st.meta_first(
+                        "article:modified_time",
+                        "og:updated_time",
+                        "dcterms.modified",
+                        "last-modified",
+                        "datemodified",
+                    )
+                ),
+            ),
+        ],
+        fetched_at,
+    )
+    if modified is not None and published is not None and modified < published:
+        modified = None
+    return source, published, modified

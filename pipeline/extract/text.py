@@ -1,0 +1,124 @@
+"""Title, body text and section: headline vs og:title vs <title>, site suffixes, the body
+from an outlet selector or trafilatura."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import trafilatura
+from lxml import html as lhtml
+
+from pipeline.authors import (
+    names_site,
+    nfc_spaces,
+)
+from pipeline.extract.model import FeedHints, OutletRules, css_xpath, text_of
+from pipeline.rules import (
+    TITLE_SEPARATORS,
+)
+from pipeline.structured import Structured
+
+
+def strip_site_suffix(title: str, site_names: list[str]) -> str:
+    """'Talks resume - Example Daily' → 'Talks resume' when 'Example Daily' is the site."""
+    title = nfc_spaces(title)
+    parts = TITLE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+    kept = list(parts)
+    while len(kept) > 1 and names_site(kept[-1], site_names):
+        kept.pop()
+    while len(kept) > 1 and names_site(kept[0], site_names):
+        kept.pop(0)
+    if len(kept) == len(parts):
+        return title
+    start = title.find(kept[0])
+    end = title.rfind(kept[-1]) + len(kept[-1])
+    return title[start:end]
+
+
+def site_names(st: Structured, outlet: OutletRules, url: str) -> list[str]:
+    names = [*st.site_names, outlet.name]
+    host = urlsplit(outlet.url or url).hostname or ""
+    names.append(re.sub(r"^www\.", "", host))
+    core = re.sub(r"^www\.", "", host).split(".")[0]
+    if len(core) > 3:
+        names.append(core)
+    return [nfc_spaces(n) for n in names if n and n.strip()]
+
+
+def pick_title(
+    st: Structured, tree: lhtml.HtmlElement, sites: list[str], hints: FeedHints
+) -> tuple[str, str]:
+    h1s = [nfc_spaces(h.text_content()) for h in tree.xpath("//article//h1 | //main//h1 | //h1")]
+    h1 = next((h for h in h1s if 3 < len(h) < 400), "")
+    candidates = [
+        ("json-ld", text_of(st.article.get("headline")) or text_of(st.article.get("name"))),
+        ("og:title", st.meta_first("og:title", "twitter:title", "parsely-title", "dc.title")),
+        ("title", nfc_spaces(tree.findtext(".//title") or "")),
+    ]
+    if h1:
+        for _, cand in candidates:
+            if cand and (h1.casefold() in cand.casefold() or cand.casefold() in h1.casefold()):
+                return "h1", h1
+    for source, cand in candidates:
+        if cand:
+            return source, strip_site_suffix(cand, sites)
+    if h1:
+        return "h1", h1
+    return ("feed", hints.title) if hints.title else ("", "")
+
+
+def body_text(
+    html_text: str, tree: lhtml.HtmlElement, url: str, outlet: OutletRules
+) -> tuple[str, str, dict[str, Any]]:
+    meta: dict[str, Any] = {}
+    if outlet.body_selector:
+        nodes = tree.xpath(css_xpath(outlet.body_selector))
+        if nodes:
+            paras = [
+                nfc_spaces(p.text_content())
+                for n in nodes
+                for p in n.xpath(".//p|.//h2|.//h3|.//blockquote|.//li")
+            ]
+            text = "\n".join(p for p in paras if p)
+            if text:
+                return "selector", text, meta
+    doc = trafilatura.bare_extraction(
+        html_text,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        include_formatting=False,
+        deduplicate=False,
+    )
+    if doc is not None:
+        meta = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
+        text = (meta.get("text") or "").strip()
+        if text:
+            return (
+                "trafilatura",
+                "\n".join(nfc_spaces(ln) for ln in text.splitlines() if ln.strip()),
+                meta,
+            )
+    paras = [
+        nfc_spaces(p.text_content())
+        for p in tree.xpath("//article//p | //main//p") or tree.xpath("//p")
+    ]
+    return "paragraphs", "\n".join(p for p in paras if len(p) > 1), meta
+
+
+def pick_section(st: Structured, tree: lhtml.HtmlElement, hints: FeedHints) -> str:
+    candidates = [
+        st.meta_first("article:section", "parsely-section", "section", "og:article:section"),
+        text_of(st.article.get("articleSection")),
+        st.breadcrumbs[-2] if len(st.breadcrumbs) >= 2 else "",
+        nfc_spaces(
+            " ".join(tree.xpath("(//a[@rel='category tag'] | //a[@rel='tag category'])[1]//text()"))
+        ),
+        hints.section,
+    ]
+    return next((c for c in candidates if c), "")

@@ -1,0 +1,322 @@
+"""Extraction rules as data, in one place (trafilatura's habit): the words, patterns and
+thresholds every extractor module reads. Logic lives in the modules; what it matches lives here.
+
+Word lists are matched after ``casefold()`` and white-space collapsing: keys are written that
+way (tests/test_rules.py checks it). Extend a list for a new language here, with a fixture case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+
+def words(text: str) -> frozenset[str]:
+    """A word list written as white-space separated words."""
+    return frozenset(text.split())
+
+
+def phrases(text: str) -> frozenset[str]:
+    """A list of words and phrases separated by ``|``."""
+    return frozenset(" ".join(p.split()) for p in text.split("|") if p.strip())
+
+
+# One definition of the Arabic script block (letters, marks, digits).
+ARABIC_RE = re.compile(r"[\u0600-\u06ff]")
+
+
+# --- Authors: bylines, names that are not people, agencies, name shapes --------------------------
+
+BYLINE_PREFIX_RE = re.compile(
+    r"^\s*(?:(?:written|reported|posted|published|compiled|edited|text|story|words|opinion|analysis|commentary)\s+)?"
+    r"(?:by|from|par|von|por|di)\s*[:\-–—]?\s+"
+    r"|^\s*(?:author|authors|writer|columnist|автор|авторы|текст|بقلم|كتب|كتبت|الكاتب|الكاتبة|إعداد)\s*[:\-–—]?\s*",
+    re.IGNORECASE,
+)
+
+SPLIT_RE = re.compile(
+    r"\s*(?:,|;|/|\||&|\band\b|\bund\b|\bet\b|\by\b|\bи\b|\s+و(?=\S)|\s+و\s+|\s·\s|\s+\+\s+)\s*",
+    re.IGNORECASE,
+)
+
+EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+HANDLE_RE = re.compile(r"(?:^|\s)@\w+")
+
+DATE_RE = re.compile(
+    r"\b(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}|"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:,?\s+\d{4})?|"
+    r"\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?(?:\s+\d{4})?)\b.*$",
+    re.IGNORECASE,
+)
+
+ROLE_WORDS = words(
+    """
+    correspondent reporter editor columnist contributor writer analyst senior chief staff
+    special foreign political diplomatic bureau fellow professor director president ceo
+    researcher journalist corrispondente корреспондент обозреватель редактор колумнист مراسل
+    محرر كاتب محلل updated published posted photo photos video illustration
+    """
+)
+
+# Bylines that are not people; they are dropped. (Navigation words are in NAV_WORDS: a
+# candidate containing one is never a person.)
+NON_PERSONS = phrases(
+    """
+    admin | administrator | staff | staff writer | staff reporter | editor | editors |
+    the editors | editorial | editorial board | editorial team | editorial staff | newsroom |
+    news desk | web desk | online desk | desk | team | guest | guest author | anonymous |
+    unknown | contributor | contributors | wordpress | webmaster | root | user | redaktion |
+    редакция | редакция сайта | التحرير | فريق التحرير | المحرر | هيئة التحرير |
+    our correspondent | special correspondent | correspondent | agencies | news agencies |
+    wire | wires | press release | comment | read more
+    """
+)
+
+# Wire services: kept, as organisation authors.
+AGENCIES = {
+    "reuters": "Reuters",
+    "afp": "AFP",
+    "agence france-presse": "AFP",
+    "ap": "AP",
+    "associated press": "AP",
+    "the associated press": "AP",
+    "dpa": "dpa",
+    "xinhua": "Xinhua",
+    "efe": "EFE",
+    "ansa": "ANSA",
+    "tass": "TASS",
+    "ria novosti": "RIA Novosti",
+    "interfax": "Interfax",
+    "anadolu": "Anadolu",
+    "anadolu agency": "Anadolu",
+    "sana": "SANA",
+    "irna": "IRNA",
+    "bloomberg": "Bloomberg",
+    "upi": "UPI",
+    "kuna": "KUNA",
+    "wam": "WAM",
+    "spa": "SPA",
+    "qna": "QNA",
+    "mena": "MENA",
+    "isna": "ISNA",
+    "fars": "Fars",
+    "тасс": "ТАСС",
+    "риа новости": "РИА Новости",
+    "интерфакс": "Интерфакс",
+    "رويترز": "رويترز",
+    "أ ف ب": "أ ف ب",
+    "ا ف ب": "أ ف ب",
+    "فرانس برس": "فرانس برس",
+    "سانا": "سانا",
+    "الأناضول": "الأناضول",
+    "وكالات": "",
+}
+
+NAME_PARTICLES = words(
+    """
+    de da di del della van von der den la le al el bin ibn abu ben du dos das y e st st.
+    """
+)
+
+PARTICLE_PREFIX_RE = re.compile(
+    r"^(?:al|el|ad|as|ash|at|an|ar|az|ibn|bin|abu|d|l|o)[-'’]", re.IGNORECASE
+)
+
+NAV_WORDS = words(
+    """
+    home menu search login log subscribe share tweet follow news opinion comments more latest
+    about contact privacy sections world politics sport sports business read next previous
+    print email facebook twitter whatsapp telegram newsletter podcast video videos главная
+    новости поиск меню الرئيسية أخبار بحث اتصل
+    """
+)
+
+NAME_WORD_RE = re.compile(r"^[^\W\d_][\w'’.\-]*$")
+
+FUNCTION_WORDS = words(
+    """
+    the of to in for on with at is are was were a an our your this that new how why what as
+    after over says в на о об с со по к из для не как في من على إلى عن مع هذا هذه
+    """
+)
+
+
+# --- Bylines in the page: elements, lines, closing bios, disclaimers -----------------------------
+
+BYLINE_XPATH = (
+    "//*[@rel='author' or @itemprop='author' or contains(concat(' ', normalize-space(@class), ' '), ' author ')"
+    " or contains(@class, 'byline') or contains(@class, 'by-line') or contains(@class, 'author-name')"
+    " or contains(@class, 'entry-author') or contains(@class, 'article-author') or contains(@class, 'post-author')"
+    " or contains(@class, 'writer') or contains(@id, 'byline') or contains(@class, 'contributor')"
+    " or contains(@class, 'posted-by') or contains(@class, 'author-link') or contains(@class, 'meta-author')]"
+)
+
+# Places where author-looking markup is somebody else's (teasers, comments, widgets).
+FOREIGN_ANCESTORS = re.compile(
+    r"related|comment|sidebar|widget|recommend|more-stories|teaser|footer|nav|menu|popular", re.I
+)
+
+BYLINE_LINE_RE = re.compile(
+    r"^\s*(?:by|written by|автор|текст|بقلم|كتب|كتبت)\s*[:\-–—]?\s+\S", re.IGNORECASE
+)
+
+BIO_RE = re.compile(
+    r"^(?P<name>[^\W\d_][\w'’.\-]*(?:\s+[\w'’.\-]+){1,4}?)\s+"
+    r"(?:is|was|has been|serves as|teaches|writes|is currently)\s+(?:a|an|the|currently|senior|president|director|"
+    r"professor|editor|founder|chief|head|executive|co-founder|former|lecturer|visiting|research|associate)\b",
+)
+
+BIO_RE_RU = re.compile(r"^(?P<name>[А-ЯЁ][а-яё\-]+(?:\s+[А-ЯЁ][а-яё\-]+){1,2})\s+[—–-]\s+[а-яё]")
+
+BIO_RE_AR = re.compile(
+    r"^(?P<name>(?:[\u0621-\u064a]+\s+){1,3}[\u0621-\u064a]+)\s*[،,:\-–—]?\s+(?:كاتب|كاتبة|باحث|باحثة|صحفي|صحفية|محلل|محللة|أستاذ|أستاذة)\b"
+)
+
+DISCLAIMER_RE = re.compile(
+    r"views? expressed .{0,80}(?:are|is) (?:solely |entirely )?(?:those of the|the author|his own|her own|their own|the writer)"
+    r"|opinions? expressed .{0,60}(?:author|writer)|does not necessarily reflect|do not necessarily (?:reflect|represent)"
+    r"|мнение автора может не совпадать|точка зрения автора|لا تعبر بالضرورة عن|تعبر عن رأي (?:الكاتب|كاتبها)",
+    re.IGNORECASE,
+)
+
+
+# --- Op-eds --------------------------------------------------------------------------------------
+
+OPINION_TYPES = {"OpinionNewsArticle"}
+
+# Section / category names that mean opinion, in the languages we watch.
+OPINION_SECTION_RE = re.compile(
+    r"^(?:opinions?|op-?eds?|op\.ed|comment(?:ary|aries)?|views?|viewpoints?|columns?|columnists?|"
+    r"analysis|editorials?|perspectives?|ideas|blogs?|guest (?:column|post)s?|commentaires?|tribune|"
+    r"мнени[ея]|колонк[аи]|колумнисты|комментари[йи]|аналитика|точка зрения|авторская колонка|блоги?|"
+    r"رأي|آراء|الرأي|مقالات|مقال|أعمدة|كتاب|كتّاب|تحليل|تحليلات|وجهة نظر|قضايا وآراء)$",
+    re.IGNORECASE,
+)
+
+DEFAULT_URL_PATTERNS = (
+    r"/opinions?/",
+    r"/op-?eds?/",
+    r"/comment(?:ary)?/",
+    r"/columns?/",
+    r"/columnists?/",
+    r"/views?/",
+    r"/analysis/",
+    r"/editorials?/",
+    r"/blogs?/",
+    r"/ideas/",
+    r"/perspectives?/",
+    r"/mneniya?/",
+    r"/opinion-",
+    r"/kolonki?/",
+    r"/articles-opinion",
+    r"/araa/",
+    r"/ara[a2]/",
+)
+
+
+# --- Titles, page types and the cascade's sources ------------------------------------------------
+
+TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|«|»|·|•|/)\s+")
+
+# An error page says so in words; a bare number ("500 killed as floods hit the delta") or the word
+# "error" in a headline is not enough.
+ERROR_TITLE_RE = re.compile(
+    r"\b(?:error|erreur|fehler|ошибка)\s*(?:404|410|500|503)\b"
+    r"|\b(?:404|410|500|503)\b\s*[-–:|]?\s*(?:error|not found|page not found|gone|internal server error|service unavailable)\b"
+    r"|\bpage not found\b|^\s*not found\b|\bpage (?:can'?t|cannot|could not) be found\b"
+    r"|страница не найдена|الصفحة غير موجودة|^\s*خطأ",
+    re.IGNORECASE,
+)
+
+NON_ARTICLE_PATH_RE = re.compile(
+    r"/(?:tag|tags|category|categories|author|authors|topics?|search|page/\d+|about(?:-us)?|contact(?:-us)?|"
+    r"privacy(?:-policy)?|terms|subscribe|login|archive|feed|newsletters?)(?:/|$)",
+    re.IGNORECASE,
+)
+
+MIN_ARTICLE_CHARS = 300
+
+# Page-type signals (PageShape): thresholds in one place.
+PROSE_PARAGRAPH_CHARS = 150
+
+LISTING_MIN_TEASERS = 4
+
+LISTING_LINK_DENSITY = 0.5
+
+MIN_PROSE_WITHOUT_SIGNALS = 5
+
+ORGANIZATION_TYPES = frozenset(
+    {"Organization", "NewsMediaOrganization", "Corporation", "GovernmentOrganization", "NGO"}
+)
+
+STRUCTURED_DATE_SOURCES = frozenset({"json-ld", "json-ld:webpage", "meta", "microdata", "url"})
+
+STRUCTURED_AUTHOR_SOURCES = frozenset({"json-ld", "meta"})
+
+VISIBLE_DATE_SOURCES = frozenset({"time", "dateline", "selector"})
+
+
+# --- Dates ---------------------------------------------------------------------------------------
+
+EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
+
+FUTURE_SLACK = dt.timedelta(days=1)
+
+URL_DATE_RES = (
+    re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?:/|$|[-_])"),
+    re.compile(r"[/_-]((?:19|20)\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)"),
+    re.compile(r"/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:/|$|[-_])"),
+)
+
+_H = 3600
+
+# Abbreviations seen in datelines; dateutil knows none of them by itself.
+TZINFOS = {
+    "UTC": 0,
+    "GMT": 0,
+    "Z": 0,
+    "BST": _H,
+    "CET": _H,
+    "CEST": 2 * _H,
+    "EET": 2 * _H,
+    "EEST": 3 * _H,
+    "MSK": 3 * _H,
+    "AST": 3 * _H,
+    "IRST": int(3.5 * _H),
+    "EST": -5 * _H,
+    "EDT": -4 * _H,
+    "CST": -6 * _H,
+    "CDT": -5 * _H,
+    "MST": -7 * _H,
+    "MDT": -6 * _H,
+    "PST": -8 * _H,
+    "PDT": -7 * _H,
+}
+
+
+# --- Structured data -----------------------------------------------------------------------------
+
+ARTICLE_TYPES = (
+    "OpinionNewsArticle",
+    "AnalysisNewsArticle",
+    "ReportageNewsArticle",
+    "BackgroundNewsArticle",
+    "ReviewNewsArticle",
+    "NewsArticle",
+    "Article",
+    "BlogPosting",
+    "SocialMediaPosting",
+    "ScholarlyArticle",
+    "Report",
+    "TechArticle",
+    "LiveBlogPosting",
+    "Blog",
+)
+
+
+# --- Language detection --------------------------------------------------------------------------
+
+MIN_TEXT_FOR_DETECTION = 200
+
+CONFIDENT = 0.9

@@ -1,0 +1,58 @@
+"""Extraction rules are data (pipeline.rules): every word-list key is written the way it is
+matched, or it would never match (a key with a leading space did, once)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pipeline import rules
+
+
+def word_lists() -> list[tuple[str, object]]:
+    return [
+        (name, value)
+        for name, value in vars(rules).items()
+        if name.isupper() and isinstance(value, set | frozenset | dict)
+    ]
+
+
+@pytest.mark.parametrize(("name", "words"), word_lists(), ids=[n for n, _ in word_lists()])
+def test_every_key_is_normalised_as_it_is_matched(name: str, words: object) -> None:
+    keys = list(words)  # type: ignore[call-overload]
+    assert keys, name
+    for key in keys:
+        if not isinstance(key, str):
+            continue
+        assert key == " ".join(key.casefold().split()) or key[:1].isupper(), (name, key)
+        if not key[:1].isupper():
+            assert key == key.strip() and "  " not in key, (name, key)
+
+
+def test_case_sensitive_lists_are_the_ones_meant_to_be() -> None:
+    # Schema.org type names and time-zone abbreviations are matched as written.
+    cased = {name for name, words in word_lists() if any(str(k)[:1].isupper() for k in words)}  # type: ignore[attr-defined]
+    assert cased <= {"OPINION_TYPES", "ORGANIZATION_TYPES", "TZINFOS", "ARTICLE_TYPES"}, cased
+
+
+def test_patterns_compile_and_the_arabic_range_is_defined_once() -> None:
+    import pathlib
+
+    for name, value in vars(rules).items():
+        if isinstance(value, re.Pattern):
+            assert value.pattern, name
+    root = pathlib.Path(rules.__file__).parent
+    spelled = [
+        p.name
+        for p in root.glob("*.py")
+        if p.name != "rules.py" and "\\u0600-\\u06ff" in p.read_text("utf-8")
+    ]
+    assert spelled == [], spelled
+
+
+def test_agencies_are_kept_as_organisations_by_their_normalised_name() -> None:
+    from pipeline.authors import clean_author
+
+    isna = clean_author("ISNA")
+    assert isna is not None and isna.is_organization and isna.name == "ISNA"
