@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import crawl, dedup, extraction, flagging, search, startup
+from bench import crawl, dedup, extraction, flagging, search, startup, web
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 NOTES = Path(__file__).with_name("NOTES.md")
@@ -44,6 +44,7 @@ def main() -> int:
     section("search", "Search latency at 100k articles", lambda: search.markdown(search.run()))
     section("crawl", "Crawl throughput", lambda: crawl.markdown(crawl.run()))
     section("startup", "CLI start-up", lambda: startup.markdown(startup.run()))
+    section("web", "Web view latency at 100k articles", lambda: web.markdown(web.run()))
     if not only:
         header = [
             "# Benchmark results",

@@ -101,6 +101,25 @@ class SmtpConfig(_Section):
         return check_email(v)
 
 
+class WebUser(_Section):
+    name: str = Field(min_length=1)
+    password_hash: str = Field(description="argon2 hash: `mediawatch web --hash-password`")
+
+    @field_validator("password_hash")
+    @classmethod
+    def _argon2(cls, v: str) -> str:
+        if not v.startswith("$argon2"):
+            raise ValueError("not an argon2 hash (make one with `mediawatch web --hash-password`)")
+        return v
+
+
+class WebConfig(_Section):
+    users: list[WebUser] = []
+    proxy_auth_header: str = ""  # e.g. X-Remote-User, set by an authenticating reverse proxy
+    secret_key: str = ""  # signs session cookies; from MEDIAWATCH_WEB__SECRET_KEY, else random
+    database_url: str = ""  # e.g. a read-only PostgreSQL role; default: [database] url
+
+
 class OutletConfig(_Section):
     slug: str
     name: str
@@ -248,6 +267,7 @@ class Settings(BaseSettings):
     crawl: CrawlConfig = CrawlConfig()
     flag: FlagConfig = FlagConfig()
     smtp: SmtpConfig = SmtpConfig()
+    web: WebConfig = WebConfig()
     outlets: list[OutletConfig] = []
     watch: list[WatchConfig] = []
     subscribers: list[SubscriberConfig] = []

@@ -123,6 +123,7 @@ class Query:
     opinion: bool | None = None
     language: str | None = None
     limit: int = 50
+    offset: int = 0  # for pages: skip this many
 
     @classmethod
     def build(
@@ -267,7 +268,7 @@ def search(engine: Engine, q: Query, *, count: bool = True) -> SearchOutcome:
     if not text_query:
         matches = select(Article.id.label("id"), when.label("at")).where(and_(True, *conds))
         stmt = select(Article.id).where(and_(True, *conds)).order_by(when.desc(), Article.id.desc())
-        stmt = stmt.limit(q.limit)
+        stmt = stmt.limit(q.limit).offset(q.offset)
     else:
         if dialect == "sqlite":
             fts = (
@@ -296,11 +297,12 @@ def search(engine: Engine, q: Query, *, count: bool = True) -> SearchOutcome:
             select(window.c.id)
             .order_by(window.c.score.desc(), window.c.at.desc(), window.c.id.desc())
             .limit(q.limit)
+            .offset(q.offset)
         )
     with read_session(engine) as s:
         ids = list(s.scalars(stmt))
-        total = len(ids)
-        if count and total == q.limit:
+        total = q.offset + len(ids)
+        if count and (len(ids) == q.limit or (q.offset and not ids)):
             total = s.scalar(select(func.count()).select_from(matches.subquery())) or total
         return SearchOutcome(describe(s, ids), total, warnings)
 

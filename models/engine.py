@@ -18,13 +18,18 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def make_engine(url: str, *, busy_timeout: float = 30.0, echo: bool = False) -> Engine:
-    """Create an engine. SQLite gets WAL, foreign keys, a busy timeout and real transactions."""
+def make_engine(
+    url: str, *, busy_timeout: float = 30.0, echo: bool = False, read_only: bool = False
+) -> Engine:
+    """Create an engine. SQLite gets WAL, foreign keys, a busy timeout and real transactions.
+
+    ``read_only``: every connection refuses writes (SQLite ``PRAGMA query_only``, PostgreSQL
+    ``default_transaction_read_only``) — for the web view, on top of a read-only role."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url, echo=echo, connect_args={"timeout": busy_timeout, "check_same_thread": False}
         )
-        _setup_sqlite(engine, busy_timeout)
+        _setup_sqlite(engine, busy_timeout, read_only=read_only)
         return engine
     # psycopg prepares a statement server-side after 5 runs, and PostgreSQL may then plan it
     # generically, blind to the values: full-text and date filters get far worse plans.
@@ -34,11 +39,15 @@ def make_engine(url: str, *, busy_timeout: float = 30.0, echo: bool = False) -> 
         url,
         echo=echo,
         pool_pre_ping=True,
-        connect_args={"prepare_threshold": None, "options": "-c max_parallel_workers_per_gather=0"},
+        connect_args={
+            "prepare_threshold": None,
+            "options": "-c max_parallel_workers_per_gather=0"
+            + (" -c default_transaction_read_only=on" if read_only else ""),
+        },
     )
 
 
-def _setup_sqlite(engine: Engine, busy_timeout: float) -> None:
+def _setup_sqlite(engine: Engine, busy_timeout: float, *, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when a transaction starts (see _on_begin).
@@ -48,6 +57,8 @@ def _setup_sqlite(engine: Engine, busy_timeout: float) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cur.execute("PRAGMA synchronous=NORMAL")
+        if read_only:
+            cur.execute("PRAGMA query_only=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -3,7 +3,7 @@
 Exit codes: 0 ok, 1 the job ran but failed, 2 bad usage or bad configuration.
 """
 
-from mediawatch.cli import jobs, manage, query  # noqa: F401  (they register the commands)
+from mediawatch.cli import jobs, manage, query, web  # noqa: F401  (they register the commands)
 from mediawatch.cli.base import accept_verbose_everywhere, main
 
 accept_verbose_everywhere(main)

@@ -63,6 +63,10 @@ def main() -> int:
     )
     console.print(f"crawl logs:      {workdir / 'logs'}")
     console.print(f"try:             .venv/bin/mediawatch --config {config} show 2")
+    console.print(
+        f"web view:        .venv/bin/mediawatch --config {config} web\n"
+        "                 then open http://127.0.0.1:8000/ (search, articles, entity charts)"
+    )
     return 0
 
 
