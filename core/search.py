@@ -44,6 +44,24 @@ CSV_COLUMNS = [
     "url",
     "appearances",
 ]
+
+
+def csv_row(row: dict[str, Any]) -> list[Any]:
+    """A search row (the JSON shape) as the CSV_COLUMNS (lists joined by "; ")."""
+    return [
+        row["id"],
+        row["published_at"] or "",
+        row["outlet"],
+        row["title"],
+        "; ".join(row["authors"]),
+        "; ".join(row["entities"]),
+        int(row["is_opinion"]),
+        row["language"],
+        row["url"],
+        " ".join(f"{a['outlet']}:{a['url']}" for a in row["appearances"]),
+    ]
+
+
 PG_DOCUMENT = "articles.search_vector"  # a stored generated tsvector column (migration 0002)
 
 
@@ -198,7 +216,7 @@ def unknown_names(session: Any, q: Query) -> list[str]:
                     session.scalars(select(WatchEntity.name).where(WatchEntity.kind == kind))
                 )
                 warnings.append(f"no tracked {kind} is named {name!r}{closest(name, known)}")
-    slugs = list(session.scalars(select(Outlet.slug)))
+    slugs = list(session.scalars(select(Outlet.slug))) if q.outlets else []
     for slug in q.outlets:
         if slug not in slugs:
             warnings.append(f"no outlet {slug!r}{closest(slug, slugs)}")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from pipeline import textnorm
+
 
 def words(text: str) -> frozenset[str]:
     """A word list written as white-space separated words."""
@@ -21,8 +23,8 @@ def phrases(text: str) -> frozenset[str]:
     return frozenset(" ".join(p.split()) for p in text.split("|") if p.strip())
 
 
-# One definition of the Arabic script block (letters, marks, digits).
-ARABIC_RE = re.compile(r"[\u0600-\u06ff]")
+# The Arabic script block, defined once in pipeline.textnorm.
+ARABIC_RE = textnorm.ARABIC_RE
 
 
 # --- Authors: bylines, names that are not people, agencies, name shapes --------------------------

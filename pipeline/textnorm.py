@@ -11,7 +11,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from pipeline.rules import ARABIC_RE
+# The one definition of the Arabic script block (pipeline.rules re-exports it for extraction).
+ARABIC_RE = re.compile(r"[\u0600-\u06ff]")
 
 ARABIC_DIACRITICS = set(range(0x064B, 0x0660)) | {
     0x0670,

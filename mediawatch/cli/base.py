@@ -11,13 +11,15 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from core.app import App
+
+if TYPE_CHECKING:
+    from rich.table import Table
 from core.errors import ConfigError, SchemaError, UsageFailure
 from core.logs import setup_logging
 

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from core.app import App
 from core.errors import UsageFailure
@@ -75,6 +74,8 @@ def extract(file: Path, url: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=1))
         return
+    from rich.table import Table
+
     table = Table("field", "value", show_header=False)
     for key, value in {**data, "text": (data["text"] or "")[:400]}.items():
         table.add_row(key, str(value))

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.table import Table
 
 from core.app import App
 from core.errors import UsageFailure
@@ -103,6 +102,8 @@ def outlets() -> None:
 @handle_errors
 def outlets_list(app: App, fmt: str) -> None:
     """List outlets with their feeds and last crawl."""
+    from rich.table import Table
+
     from core.status import outlet_rows
 
     def table(rows: list[dict[str, Any]]) -> Table:
@@ -245,6 +246,8 @@ def watch() -> None:
 @handle_errors
 def watch_list(app: App, fmt: str) -> None:
     """List tracked entities with their aliases and mention counts."""
+    from rich.table import Table
+
     from core.watchlist import CSV_COLUMNS, entity_rows
 
     def table(rows: list[dict[str, Any]]) -> Table:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from core.crawl import reasons
-from core.search import CSV_COLUMNS
+from core.search import CSV_COLUMNS, csv_row
 from mediawatch.cli.base import emit_rows
 
 
@@ -32,20 +32,9 @@ def search_table(rows: list[dict[str, Any]]) -> Table:
 
 def render_search(rows: list[dict[str, Any]], fmt: str) -> None:
     """Search rows in the contract's shapes (DESIGN.md); CSV has the CSV_COLUMNS."""
-    csv_rows = (
-        [
-            {
-                **r,
-                "is_opinion": int(r["is_opinion"]),
-                "published_at": r["published_at"] or "",
-                "appearances": " ".join(f"{a['outlet']}:{a['url']}" for a in r["appearances"]),
-            }
-            for r in rows
-        ]
-        if fmt == "csv"
-        else rows
-    )
-    emit_rows(csv_rows, fmt, CSV_COLUMNS, search_table)
+    if fmt == "csv":
+        rows = [dict(zip(CSV_COLUMNS, csv_row(r), strict=True)) for r in rows]
+    emit_rows(rows, fmt, CSV_COLUMNS, search_table)
 
 
 def render_detail(d: dict[str, Any], console: Console) -> None:

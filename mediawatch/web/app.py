@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 from core.insights import author_overview, entity_overview, outlet_overview
 from core.readmodel import ArticleView, load_articles
-from core.search import CSV_COLUMNS, Query, QueryError, search
+from core.search import CSV_COLUMNS, Query, QueryError, csv_row, search
 from mediawatch.web.auth import AuthMiddleware, WebAuth, login, logout
 from mediawatch.web.charts import stacked_bars
 from models import Outlet, WatchEntity, read_session
@@ -177,21 +177,7 @@ async def search_csv(request: Request) -> Response:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(CSV_COLUMNS)
-    for r in rows:
-        writer.writerow(
-            [
-                r["id"],
-                r["published_at"] or "",
-                r["outlet"],
-                r["title"],
-                "; ".join(r["authors"]),
-                "; ".join(r["entities"]),
-                int(r["is_opinion"]),
-                r["language"],
-                r["url"],
-                " ".join(f"{a['outlet']}:{a['url']}" for a in r["appearances"]),
-            ]
-        )
+    writer.writerows(csv_row(r) for r in rows)
     return Response(
         buf.getvalue(),
         media_type="text/csv; charset=utf-8",
@@ -241,41 +227,54 @@ async def article_page(request: Request) -> HTMLResponse:
     return render(request, "article.html", a=view, body=highlighted(view, offsets))
 
 
-async def entity_page(request: Request) -> HTMLResponse:
-    overview = entity_overview(engine_of(request), _int(request.path_params["id"]))
+def overview_page(
+    request: Request, overview: Any, template: str, what: str, chart_title: str
+) -> HTMLResponse:
+    """An entity, outlet or author page: its overview, its timeline chart, its latest rows."""
     if overview is None:
-        return render(request, "missing.html", 404, what=f"entity {request.path_params['id']}")
-    unit = overview.timeline.unit
-    chart = stacked_bars(
-        overview.timeline,
-        title=f"Articles mentioning {overview.name}, per {unit}, by outlet",
-        y_title="articles",
+        return render(request, "missing.html", 404, what=what)
+    title = chart_title.format(name=overview.name, unit=overview.timeline.unit)
+    chart = stacked_bars(overview.timeline, title=title, y_title="articles")
+    return render(
+        request,
+        template,
+        page=overview,
+        chart=chart,
+        rows=[v.contract() for v in overview.latest],
     )
-    return render(request, "entity.html", e=overview, chart=chart, rows=_rows(overview.latest))
+
+
+async def entity_page(request: Request) -> HTMLResponse:
+    key = request.path_params["id"]
+    return overview_page(
+        request,
+        entity_overview(engine_of(request), _int(key)),
+        "entity.html",
+        f"entity {key}",
+        "Articles mentioning {name}, per {unit}, by outlet",
+    )
 
 
 async def outlet_page(request: Request) -> HTMLResponse:
-    overview = outlet_overview(engine_of(request), request.path_params["slug"])
-    if overview is None:
-        return render(request, "missing.html", 404, what=f"outlet {request.path_params['slug']}")
-    chart = stacked_bars(
-        overview.timeline,
-        title=f"New articles from {overview.name}, per {overview.timeline.unit} (last 60 days)",
-        y_title="articles",
+    slug = request.path_params["slug"]
+    return overview_page(
+        request,
+        outlet_overview(engine_of(request), slug),
+        "outlet.html",
+        f"outlet {slug}",
+        "New articles from {name}, per {unit} (last 60 days)",
     )
-    return render(request, "outlet.html", o=overview, chart=chart, rows=_rows(overview.latest))
 
 
 async def author_page(request: Request) -> HTMLResponse:
-    overview = author_overview(engine_of(request), _int(request.path_params["id"]))
-    if overview is None:
-        return render(request, "missing.html", 404, what=f"author {request.path_params['id']}")
-    chart = stacked_bars(
-        overview.timeline,
-        title=f"Articles by {overview.name}, per {overview.timeline.unit}, by outlet",
-        y_title="articles",
+    key = request.path_params["id"]
+    return overview_page(
+        request,
+        author_overview(engine_of(request), _int(key)),
+        "author.html",
+        f"author {key}",
+        "Articles by {name}, per {unit}, by outlet",
     )
-    return render(request, "author.html", a=overview, chart=chart, rows=_rows(overview.latest))
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -287,10 +286,6 @@ async def healthz(request: Request) -> JSONResponse:
         )
     except Exception as exc:  # the probe reports, it never raises
         return JSONResponse({"status": "error", "database": type(exc).__name__}, 503)
-
-
-def _rows(views: list[ArticleView]) -> list[dict[str, Any]]:
-    return [v.contract() for v in views]
 
 
 def _int(value: str) -> int:
