@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import json
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -244,37 +245,37 @@ def overview_page(
     )
 
 
-async def entity_page(request: Request) -> HTMLResponse:
-    key = request.path_params["id"]
-    return overview_page(
-        request,
-        entity_overview(engine_of(request), _int(key)),
+Loader = Callable[[Engine, str], Any]
+OVERVIEWS: dict[str, tuple[Loader, str, str]] = {
+    # route → (loader, template, chart title)
+    "/entities/{id}": (
+        lambda engine, key: entity_overview(engine, _int(key)),
         "entity.html",
-        f"entity {key}",
         "Articles mentioning {name}, per {unit}, by outlet",
-    )
-
-
-async def outlet_page(request: Request) -> HTMLResponse:
-    slug = request.path_params["slug"]
-    return overview_page(
-        request,
-        outlet_overview(engine_of(request), slug),
+    ),
+    "/outlets/{slug}": (
+        outlet_overview,
         "outlet.html",
-        f"outlet {slug}",
         "New articles from {name}, per {unit} (last 60 days)",
-    )
-
-
-async def author_page(request: Request) -> HTMLResponse:
-    key = request.path_params["id"]
-    return overview_page(
-        request,
-        author_overview(engine_of(request), _int(key)),
+    ),
+    "/authors/{id}": (
+        lambda engine, key: author_overview(engine, _int(key)),
         "author.html",
-        f"author {key}",
         "Articles by {name}, per {unit}, by outlet",
-    )
+    ),
+}
+
+
+def overview_route(path: str) -> Route:
+    load, template, chart_title = OVERVIEWS[path]
+    param = path.rsplit("{", 1)[1].rstrip("}")
+
+    async def endpoint(request: Request) -> HTMLResponse:
+        key = request.path_params[param]
+        what = f"{path.split('/')[1].rstrip('s')} {key}"
+        return overview_page(request, load(engine_of(request), key), template, what, chart_title)
+
+    return Route(path, endpoint)
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -304,9 +305,7 @@ def create_app(engine: Engine, auth: WebAuth | None = None, *, secret_key: str =
         Route("/search.csv", search_csv),
         Route("/search.json", search_json),
         Route("/articles/{id}", article_page),
-        Route("/entities/{id}", entity_page),
-        Route("/outlets/{slug}", outlet_page),
-        Route("/authors/{id}", author_page),
+        *(overview_route(path) for path in OVERVIEWS),
         Route("/healthz", healthz),
         Route("/login", login, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),
