@@ -5,10 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
+from typing import Any
 
 from dateutil import parser as du_parser
 
-from pipeline.rules import EARLIEST, FUTURE_SLACK, TZINFOS, URL_DATE_RES
+from pipeline.rules import (
+    ARABIC_RE,
+    DIGITS,
+    EARLIEST,
+    FUTURE_SLACK,
+    LEVANTINE_MONTHS,
+    MONTH_FIRST_LANGUAGES,
+    TZINFOS,
+    URL_DATE_RES,
+)
 
 
 def to_utc(value: dt.datetime, default_tz: dt.tzinfo = dt.UTC) -> dt.datetime:
@@ -18,26 +28,59 @@ def to_utc(value: dt.datetime, default_tz: dt.tzinfo = dt.UTC) -> dt.datetime:
 
 
 @lru_cache(maxsize=4096)
-def _dateparser(value: str) -> dt.datetime | None:
+def _dateparser(value: str, language: str, base: dt.datetime | None) -> dt.datetime | None:
     import dateparser
 
-    return dateparser.parse(
-        value,
-        settings={
-            "RETURN_AS_TIMEZONE_AWARE": True,
-            "TIMEZONE": "UTC",
-            "TO_TIMEZONE": "UTC",
-            "PREFER_DATES_FROM": "past",
-            "STRICT_PARSING": False,
-        },
-    )
+    settings: Any = {
+        "RETURN_AS_TIMEZONE_AWARE": False,
+        "PREFER_DATES_FROM": "past",
+        "STRICT_PARSING": False,
+        # A time of day alone ("12:06") is no date: never let it become today.
+        "REQUIRE_PARTS": ["day", "month"],
+    }
+    if base is not None:  # "yesterday", "2 hours ago": relative to the fetch, not to now
+        settings["RELATIVE_BASE"] = base.astimezone(dt.UTC).replace(tzinfo=None)
+    languages = [language] if language else None
+    try:
+        return dateparser.parse(value, languages=languages, settings=settings)
+    except Exception:  # dateparser raises assorted errors on odd input
+        return None
+
+
+_SENTINELS = (dt.datetime(2000, 1, 1), dt.datetime(2001, 2, 2))
+
+
+def _dateutil(text: str, *, fuzzy: bool, dayfirst: bool) -> tuple[dt.datetime, bool] | None:
+    """dateutil's reading and whether the text gave a year; None when it gave no day and
+    month (parsed twice with different defaults: what comes out the same, the text said)."""
+    try:
+        a, b = (
+            du_parser.parse(text, fuzzy=fuzzy, dayfirst=dayfirst, tzinfos=TZINFOS, default=d)
+            for d in _SENTINELS
+        )
+    except (ValueError, OverflowError, TypeError):
+        return None
+    if (a.month, a.day) != (b.month, b.day):
+        return None
+    return a, a.year == b.year
 
 
 def parse_datetime(
-    value: object, *, default_tz: dt.tzinfo = dt.UTC, fuzzy: bool = False
+    value: object,
+    *,
+    default_tz: dt.tzinfo = dt.UTC,
+    fuzzy: bool = False,
+    language: str = "",
+    reference: dt.datetime | None = None,
 ) -> dt.datetime | None:
     """A datetime in UTC from an ISO string, an RFC 822 feed date, epoch seconds or free text
-    in many languages ("5 марта 2024", "5 مارس 2024"). None when it does not parse."""
+    in many languages ("5 марта 2024", "5 مارس 2024", "٥ مارس ٢٠٢٤").
+
+    None when it does not parse, or when it gives no day and month: a time of day alone never
+    becomes a date. A date without a year takes the year of ``reference`` (the fetch time; the
+    year before when that would put it in the future). Numeric dates are read day first unless
+    the page ``language`` writes the month first (English). Named zones (ET, PT, IST, MSK…) are
+    mapped to their offsets (pipeline.rules.TZINFOS)."""
     if value is None:
         return None
     if isinstance(value, dt.datetime):
@@ -51,19 +94,32 @@ def parse_datetime(
             return dt.datetime.fromtimestamp(float(value), tz=dt.UTC)
         except (OverflowError, OSError, ValueError):
             return None
-    text = str(value).strip()
-    if not text or len(text) > 120:
+    text = " ".join(str(value).translate(DIGITS).split())
+    if not text or len(text) > 120 or not any(ch.isdigit() for ch in text):
         return None
     try:
         return to_utc(dt.datetime.fromisoformat(text.replace("Z", "+00:00")), default_tz)
     except ValueError:
         pass
-    try:
-        return to_utc(du_parser.parse(text, fuzzy=fuzzy, tzinfos=TZINFOS), default_tz)
-    except (ValueError, OverflowError, TypeError):
-        pass
-    parsed = _dateparser(text)
-    return to_utc(parsed, default_tz) if parsed else None
+    lang = language.lower()
+    dayfirst = lang not in MONTH_FIRST_LANGUAGES and bool(lang)
+    # Month names in other scripts or languages are dateparser's field; dateutil would skip
+    # them as noise and assemble a wrong date from the digits around them.
+    foreign_words = any(ch.isalpha() and not ch.isascii() for ch in text)
+    reading = None if foreign_words else _dateutil(text, fuzzy=fuzzy, dayfirst=dayfirst)
+    if reading is not None:
+        parsed, has_year = reading
+        if not has_year:
+            ref = reference or dt.datetime.now(dt.UTC)
+            parsed = parsed.replace(year=ref.year)
+            if to_utc(parsed, default_tz) > ref + dt.timedelta(days=1):
+                parsed = parsed.replace(year=ref.year - 1)
+        return to_utc(parsed, default_tz)
+    if ARABIC_RE.search(text):
+        for levantine, gregorian in LEVANTINE_MONTHS.items():
+            text = text.replace(levantine, gregorian)
+    found = _dateparser(text, lang.split("-")[0], reference)
+    return to_utc(found, default_tz) if found else None
 
 
 def date_from_url(url: str) -> dt.datetime | None:

@@ -294,7 +294,54 @@ TZINFOS = {
     "MDT": -6 * _H,
     "PST": -8 * _H,
     "PDT": -7 * _H,
+    # Short US forms in datelines ("10:30 a.m. ET"): standard time; a summer dateline is an
+    # hour off, which is better than dropping the zone.
+    "ET": -5 * _H,
+    "CT": -6 * _H,
+    "MT": -7 * _H,
+    "PT": -8 * _H,
+    "AKST": -9 * _H,
+    "HST": -10 * _H,
+    "WET": 0,
+    "WEST": _H,
+    "IST": int(5.5 * _H),  # India (the Irish and Israeli IST are rarer in datelines)
+    "PKT": 5 * _H,
+    "GST": 4 * _H,  # Gulf
+    "TRT": 3 * _H,
+    "EAT": 3 * _H,
+    "SAST": 2 * _H,
+    "WAT": _H,
+    "MSD": 4 * _H,
+    "WIB": 7 * _H,
+    "ICT": 7 * _H,
+    "HKT": 8 * _H,
+    "SGT": 8 * _H,
+    "JST": 9 * _H,
+    "KST": 9 * _H,
+    "AEST": 10 * _H,
+    "AEDT": 11 * _H,
+    "NZST": 12 * _H,
 }
+# Languages whose numeric dates put the month first (03/04/2021 = 4 March). Every other page
+# language reads the day first.
+MONTH_FIRST_LANGUAGES = frozenset({"en-us", "en"})
+# Levantine (Syriac-derived) month names, as the Gregorian Arabic names dateparser knows.
+LEVANTINE_MONTHS = {
+    "كانون الثاني": "يناير",
+    "شباط": "فبراير",
+    "آذار": "مارس",
+    "نيسان": "أبريل",
+    "أيار": "مايو",
+    "حزيران": "يونيو",
+    "تموز": "يوليو",
+    "آب": "أغسطس",
+    "أيلول": "سبتمبر",
+    "تشرين الأول": "أكتوبر",
+    "تشرين الثاني": "نوفمبر",
+    "كانون الأول": "ديسمبر",
+}
+# Arabic-Indic and Persian digits, read as ASCII digits.
+DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
 # --- Structured data -----------------------------------------------------------------------------

@@ -120,3 +120,42 @@ def test_dates_in_urls_and_plausibility() -> None:
     assert plausible(fetched + dt.timedelta(hours=20), fetched)
     assert not plausible(fetched + dt.timedelta(days=2), fetched)
     assert not plausible(dt.datetime(1989, 12, 31, tzinfo=dt.UTC), fetched)
+
+
+REF = dt.datetime(2025, 1, 10, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("text", ["12:06", "Updated 12:06", "14:05 MSK", "at 9:30 pm"])
+def test_a_time_of_day_alone_never_becomes_a_date(text: str) -> None:
+    assert parse_datetime(text, fuzzy=True, reference=REF) is None
+
+
+def test_relative_dates_count_from_the_fetch_not_from_now() -> None:
+    got = parse_datetime("yesterday at 9:30", fuzzy=True, reference=REF)
+    assert got is not None and got.date() == dt.date(2025, 1, 9)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("4 июня 2024, 12:00", "ru", "2024-06-04T12:00:00+00:00"),
+        ("03.03.2021, 14:05", "ru", "2021-03-03T14:05:00+00:00"),
+        ("٥ مارس ٢٠٢٤", "ar", "2024-03-05T00:00:00+00:00"),
+        ("الثلاثاء 12 تشرين الأول 2021", "ar", "2021-10-12T00:00:00+00:00"),
+        ("5 آذار 2024", "ar", "2024-03-05T00:00:00+00:00"),
+        ("12 mars 2021", "fr", "2021-03-12T00:00:00+00:00"),
+        ("5. März 2021", "de", "2021-03-05T00:00:00+00:00"),
+        ("14 Ekim 2023", "tr", "2023-10-14T00:00:00+00:00"),
+        ("5 de março de 2021", "pt", "2021-03-05T00:00:00+00:00"),
+        ("03/04/2021", "en", "2021-03-04T00:00:00+00:00"),
+        ("03/04/2021", "fr", "2021-04-03T00:00:00+00:00"),
+        ("March 5, 2024 10:30 a.m. ET", "en", "2024-03-05T15:30:00+00:00"),
+        ("March 5, 2024 10:30 PT", "en", "2024-03-05T18:30:00+00:00"),
+        ("5 March 2024 16:00 IST", "en", "2024-03-05T10:30:00+00:00"),
+        ("Dec 30", "en", "2024-12-30T00:00:00+00:00"),  # no year: the last 30 December
+        ("Jan 8", "en", "2025-01-08T00:00:00+00:00"),
+    ],
+)
+def test_visible_datelines_in_the_page_language(text: str, language: str, expected: str) -> None:
+    got = parse_datetime(text, fuzzy=True, language=language, reference=REF)
+    assert got is not None and got.isoformat() == expected

@@ -25,15 +25,22 @@ def pick_dates(
     fetched_at: dt.datetime,
 ) -> tuple[str, dt.datetime | None, dt.datetime | None]:
     p = dates.parse_datetime
+    # Visible dates are read in the page's language (day/month order, month names) and a date
+    # without a year takes the fetch year.
+    language = (tree.get("lang") or outlet.language or "").strip()
+
+    def visible(text: str) -> dt.datetime | None:
+        return p(text, fuzzy=True, language=language, reference=fetched_at)
+
     time_el = tree.xpath("(//article//time[@datetime] | //time[@datetime])[1]/@datetime")
     selector_dates = []
     if outlet.date_selector:
         for el in tree.xpath(css_xpath(outlet.date_selector)):
             selector_dates.append(
-                p(el.get("datetime") or el.get("content") or el.text_content(), fuzzy=True)
+                visible(el.get("datetime") or el.get("content") or el.text_content())
             )
     dateline = [
-        p(nfc_spaces(el.text_content()), fuzzy=True)
+        visible(nfc_spaces(el.text_content()))
         for el in tree.xpath(
             "//*[contains(@class,'dateline') or contains(@class,'entry-date') or contains(@class,'post-date') or contains(@class,'published') or contains(@class,'article-date')][not(*)]"
         )[:3]
@@ -103,6 +110,10 @@ def pick_dates(
         ],
         fetched_at,
     )
+    # A page is not published after we fetched it: the day of slack that plausible() allows for
+    # clocks and time zones never shows as a future date.
+    if published is not None and published > fetched_at:
+        published = fetched_at
     if modified is not None and published is not None and modified < published:
         modified = None
     return source, published, modified
