@@ -33,6 +33,17 @@ def main() -> int:
         "Extraction quality (fixture set) — ours vs trafilatura",
         lambda: extraction.markdown_table(extraction.report(fixtures)),
     )
+    dev_set = Path(__file__).resolve().parents[2] / "shared" / "extract-dev"
+    if (dev_set / "gold.jsonl").exists():
+        from bench import extraction_set
+
+        section(
+            "extraction",
+            f"Extraction quality on real pages ({dev_set.name})",
+            lambda: extraction_set.markdown(dev_set, extraction_set.evaluate(dev_set)),
+        )
+    else:
+        print("(no ../shared/extract-dev here: the real-page extraction set is skipped)")
     section(
         "flagging",
         "Flagging throughput — Aho–Corasick vs one regex per alias",

@@ -183,6 +183,16 @@ def markdown_table(result: dict[str, dict[str, float | None]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
+    if "--set" in args:
+        # A set of real pages in the gold.jsonl format (bench/extraction_set.py).
+        from bench import extraction_set
+
+        folder = Path(args[args.index("--set") + 1])
+        table = extraction_set.markdown(folder, extraction_set.evaluate(folder))
+        print(table)
+        if "--write" in args:
+            write_section(f"Extraction quality on real pages ({folder.name})", table)
+        return 0
     folder = Path(args[0]) if args else Path("tests/fixtures/extract")
     if "--cases" in args:
         cases = load_cases(folder)
@@ -193,6 +203,20 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name}: {bad}")
     print(markdown_table(report(folder)))
     return 0
+
+
+def write_section(title: str, body: str) -> None:
+    """Put (or replace) a ``## title`` section in bench/RESULTS.md."""
+    results = Path(__file__).with_name("RESULTS.md")
+    text = results.read_text("utf-8") if results.exists() else "# Benchmark results\n"
+    section = f"## {title}\n\n{body}\n\n"
+    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.M | re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: section, text)
+    else:
+        marker = "## Reading these numbers"
+        text = text.replace(marker, section + marker) if marker in text else text + "\n" + section
+    results.write_text(text, "utf-8")
 
 
 if __name__ == "__main__":

@@ -127,3 +127,33 @@ def test_error_pages_are_recognised_by_their_wording_not_by_numbers(
     )
     html = f"<html lang='en'><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}</article></body></html>"
     assert extract_page(html, "https://daily.example/2024/03/05/story/").page_type == page_type
+
+
+def test_a_real_page_set_is_scored_beside_trafilatura_with_every_miss_listed(
+    tmp_path: Path,
+) -> None:
+    from bench import extraction_set
+
+    case = next(c for c in CASES if c.name == "seed_syndicated_oped")
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "seed.html").write_bytes(case.html)
+    gold = {
+        "id": "seed",
+        "file": "pages/seed.html",
+        "url": case.url,
+        "title": case.expected["title"],
+        "authors": case.expected["authors"],
+        "published": case.expected["published_at"],
+        "language": case.expected["language"],
+    }
+    wrong = {**gold, "id": "wrong", "authors": ["Somebody Else"], "title": "Another title"}
+    (tmp_path / "gold.jsonl").write_text(
+        json.dumps(gold) + "\n" + json.dumps(wrong) + "\n", "utf-8"
+    )
+    result = extraction_set.evaluate(tmp_path)
+    ours = result["mediawatch"].row()
+    assert ours["authors P"] == 0.5 and ours["title exact"] == 0.5
+    assert ours["date (same day)"] == 1.0 and ours["language"] == 1.0
+    assert [m.split(" ")[0] for m in result["mediawatch"].misses] == ["wrong"]
+    table = extraction_set.markdown(tmp_path, result)
+    assert "| authors F1 |" in table and "trafilatura" in table and "- wrong (en)" in table
