@@ -28,6 +28,7 @@ from pipeline.rules import (
     PARTICLE_PREFIX_RE,
     ROLE_WORDS,
     SPLIT_RE,
+    WEEKDAYS,
 )
 from pipeline.textnorm import author_key
 
@@ -85,6 +86,9 @@ def clean_author(raw: str, *, site_names: Iterable[str] = ()) -> AuthorName | No
         maxsplit=1,
     )[0]
     name = name.strip(" ,.;:")
+    # A weekday glued on by a date that followed the name ("Joe Wee Monday").
+    while len(name.split()) > 2 and name.split()[-1].casefold().strip(".,") in WEEKDAYS:
+        name = name.rsplit(" ", 1)[0]
     if not name:
         return None
     low = name.casefold()
@@ -105,17 +109,25 @@ def _site_core(site: str) -> str:
 
 def names_site(text: str, site_names: Iterable[str]) -> bool:
     """The one rule for "this is the site's own name", used for authors and title suffixes:
-    equal to a site name (or its domain's core), or containing one / contained in one when the
-    shorter of the two is longer than 3 characters ("Daily Meridian Staff", "Observatory")."""
+    equal to a site name or to its domain's core ("meridian" for meridian.com), or containing a
+    site name / contained in one when the shorter is longer than 3 characters ("Daily Meridian
+    Staff", "Observatory"). A domain's core is never matched inside a name: "nicolas" of
+    nicolas.perriault.net does not make "Nicolas Perriault" the site."""
     t = " ".join(text.casefold().split())
     if not t:
         return False
     for site in site_names:
-        for s in {" ".join(site.casefold().split()), _site_core(site)}:
-            if not s:
-                continue
-            if t == s or (len(s) > 3 and s in t) or (len(t) > 3 and t in s):
+        s = " ".join(site.casefold().split())
+        if "." in s or "/" in s:
+            # A host name: equal to it, to its core, or to its first label ("meridian").
+            label = re.sub(r"^(?:https?://)?(?:www\.)?", "", s).split(".")[0]
+            if t in (s, _site_core(site)) or (len(label) > 3 and t == label):
                 return True
+            continue
+        if t == s:
+            return True
+        if (len(s) > 3 and s in t) or (len(t) > 3 and t in s):
+            return True
     return False
 
 
@@ -159,10 +171,16 @@ def parse_byline(raw: str, *, site_names: Iterable[str] = ()) -> list[AuthorName
 
 
 def merge_authors(*groups: Iterable[AuthorName]) -> list[AuthorName]:
-    """The first non-empty group (in priority order) says who the authors are; later groups
-    only add what it lacks (a bio found at the end of the text)."""
+    """The first non-empty group (in priority order) says who the authors are, unless a later
+    group names all of them and more (structured data that lists only the first of three
+    co-authors the byline shows); later groups only add what it lacks (a closing bio)."""
     groups_l = [list(g) for g in groups]
     first = next((g for g in groups_l if g), [])
+    keys = {a.key for a in first}
+    for group in groups_l:
+        if len(group) > len(first) and keys <= {a.key for a in group}:
+            first = group
+            keys = {a.key for a in group}
     result = list(first)
     index = {a.key: i for i, a in enumerate(result)}
     for group in groups_l:

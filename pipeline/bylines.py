@@ -10,13 +10,16 @@ from lxml import html as lhtml
 
 from pipeline.authors import AuthorName, looks_like_person, parse_byline
 from pipeline.rules import (
+    AUTHOR_ATTRIBUTES,
     BIO_RE,
     BIO_RE_AR,
+    BIO_RE_ROMANCE,
     BIO_RE_RU,
     BYLINE_LINE_RE,
     BYLINE_XPATH,
     DISCLAIMER_RE,
     FOREIGN_ANCESTORS,
+    SHORT_BYLINE_CHARS,
 )
 
 
@@ -50,6 +53,33 @@ def dom_bylines(
         names = parse_byline(text, site_names=sites)
         if names:
             return names
+    return []
+
+
+def short_bylines(tree: lhtml.HtmlElement, site_names: Iterable[str]) -> list[AuthorName]:
+    """A short element whose whole text is a byline ("Posted by Alon Zakai.", "Von Ben
+    Schwan", "Par A, B et C"), outside navigation, teasers and comments; first one wins."""
+    sites = list(site_names)
+    for el in tree.iter("p", "span", "div", "small", "em", "address", "li", "td"):
+        text = " ".join(el.text_content().split())
+        if not text or len(text) > SHORT_BYLINE_CHARS or not BYLINE_LINE_RE.match(text):
+            continue
+        if _foreign(el):
+            continue
+        names = parse_byline(text.rstrip("."), site_names=sites)
+        if names:
+            return names
+    return []
+
+
+def attribute_bylines(tree: lhtml.HtmlElement, site_names: Iterable[str]) -> list[AuthorName]:
+    """An author named in a data attribute (``data-author="…"``, analytics data layers)."""
+    sites = list(site_names)
+    for attr in AUTHOR_ATTRIBUTES:
+        for value in tree.xpath(f"//*[@{attr}]/@{attr}")[:3]:
+            names = parse_byline(str(value), site_names=sites)
+            if names:
+                return names
     return []
 
 
@@ -92,7 +122,7 @@ def bio_authors(lines: list[str], site_names: Iterable[str]) -> list[AuthorName]
     tail = [ln.strip() for ln in lines[-3:] if ln.strip() and len(ln) < 700]
     for line in tail:
         line_c = re.sub(r"^[_\-–—*=\s]+", "", line)
-        for rx in (BIO_RE, BIO_RE_RU, BIO_RE_AR):
+        for rx in (BIO_RE, BIO_RE_ROMANCE, BIO_RE_RU, BIO_RE_AR):
             m = rx.match(line_c)
             if m:
                 names = parse_byline(m.group("name"), site_names=site_names)

@@ -52,6 +52,16 @@ DATE_RE = re.compile(
     re.IGNORECASE,
 )
 
+# Weekday names glued to a byline by a date that followed it ("Joe Wee Monday, 3 March").
+WEEKDAYS = words(
+    """
+    monday tuesday wednesday thursday friday saturday sunday mon tue wed thu fri sat sun
+    lundi mardi mercredi jeudi vendredi samedi dimanche montag dienstag mittwoch donnerstag
+    freitag samstag sonntag lunes martes miércoles jueves viernes sábado domingo
+    понедельник вторник среда четверг пятница суббота воскресенье
+    """
+)
+
 ROLE_WORDS = words(
     """
     correspondent reporter editor columnist contributor writer analyst senior chief staff
@@ -160,13 +170,34 @@ FOREIGN_ANCESTORS = re.compile(
 )
 
 BYLINE_LINE_RE = re.compile(
-    r"^\s*(?:by|written by|автор|текст|بقلم|كتب|كتبت)\s*[:\-–—]?\s+\S", re.IGNORECASE
+    r"^\s*(?:by|written by|posted by|published by|words by|text|von|par|por|di|da|door|"
+    r"автор|текст|بقلم|كتب|كتبت)\s*[:\-–—]?\s+\S",
+    re.IGNORECASE,
 )
+# A short element whose whole text is a byline ("Posted by Alon Zakai.", "Von Ben Schwan",
+# "Par Martin Untersinger, Damien Leloup et Morgane Tual"): at most this many characters.
+SHORT_BYLINE_CHARS = 140
+# Attributes some sites put the author in (analytics data layers, web components).
+AUTHOR_ATTRIBUTES = ("data-author", "data-author-name", "data-ga4-author", "data-article-author")
 
 BIO_RE = re.compile(
     r"^(?P<name>[^\W\d_][\w'’.\-]*(?:\s+[\w'’.\-]+){1,4}?)\s+"
     r"(?:is|was|has been|serves as|teaches|writes|is currently)\s+(?:a|an|the|currently|senior|president|director|"
     r"professor|editor|founder|chief|head|executive|co-founder|former|lecturer|visiting|research|associate)\b",
+)
+
+# "Andrés Malamud es politólogo…", "X é jornalista…", "X est journaliste…", "X ist Journalist…"
+BIO_RE_ROMANCE = re.compile(
+    r"^(?P<name>[^\W\d_][\w'’.\-]*(?:\s+[\w'’.\-]+){1,4}?)\s+(?:es|é|est|ist|è|era|fue|foi)\s+"
+    r"(?:un[ae]?\s+|uma?\s+|ein[e]?\s+|le\s+|la\s+|el\s+|o\s+|a\s+)?"
+    r"(?:polit[óo]log[oa]|periodista|jornalista|journaliste|Journalist(?:in)?|giornalista|"
+    r"escritor[a]?|écrivain|Autor(?:in)?|auteur|autor[a]?|profes+or[a]?|professeur|"
+    r"investigador[a]?|pesquisador[a]?|chercheu(?:r|se)|analista|analyste|economista|économiste|"
+    r"historiador[a]?|historien(?:ne)?|soci[óo]log[oa]|sociologue|diplomat|abogad[oa]|advogad[oa]|"
+    r"avocat|columnista|colunista|chroniqueu(?:r|se)|redactor[a]?|rédact(?:eur|rice)|Redakteur(?:in)?|"
+    r"corresponsal|correspondente|correspondant[e]?|Korrespondent(?:in)?|director[a]?|directeur|"
+    r"diretor[a]?|fundador[a]?|fondat(?:eur|rice)|senior|ex)\b",
+    re.IGNORECASE,
 )
 
 BIO_RE_RU = re.compile(r"^(?P<name>[А-ЯЁ][а-яё\-]+(?:\s+[А-ЯЁ][а-яё\-]+){1,2})\s+[—–-]\s+[а-яё]")

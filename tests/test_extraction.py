@@ -157,3 +157,81 @@ def test_a_real_page_set_is_scored_beside_trafilatura_with_every_miss_listed(
     assert [m.split(" ")[0] for m in result["mediawatch"].misses] == ["wrong"]
     table = extraction_set.markdown(tmp_path, result)
     assert "| authors F1 |" in table and "trafilatura" in table and "- wrong (en)" in table
+
+
+PROSE = "<p>" + "The committee met again on Tuesday to weigh the new water rules. " * 8 + "</p>"
+
+
+def page(
+    head: str = "", body: str = "", lang: str = "en", title: str = "Water rules agreed"
+) -> str:
+    return (
+        f"<html lang='{lang}'><head><title>{title} - Basin Daily</title>"
+        f"<meta property='og:site_name' content='Basin Daily'>{head}</head><body>"
+        f"<header><h1>Basin Daily</h1></header><article><h1>{title}</h1>{body}{PROSE}</article>"
+        "</body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "lang", "expected"),
+    [
+        ("<p>Posted by Alon Zakai.</p>", "en", ["Alon Zakai"]),
+        ("<div class='meta'><span>Von Ben Schwan</span></div>", "de", ["Ben Schwan"]),
+        (
+            "<p class='signature'>Par Martin Untersinger, Damien Leloup et Morgane Tual</p>",
+            "fr",
+            ["Martin Untersinger", "Damien Leloup", "Morgane Tual"],
+        ),
+        (
+            "<p>Por Andrés Malamud y Martín Schapiro</p>",
+            "es",
+            ["Andrés Malamud", "Martín Schapiro"],
+        ),
+        ("<div data-author='Aleš Vávra'></div>", "cs", ["Aleš Vávra"]),
+        ("<p class='byline'>By Joe Wee Monday, 3 March 2024</p>", "en", ["Joe Wee"]),
+    ],
+)
+def test_visible_bylines_in_their_common_shapes(body: str, lang: str, expected: list[str]) -> None:
+    r = extract_page(page(body=body, lang=lang), "https://basin.example/2024/03/05/water/")
+    assert [a.name for a in r.authors] == expected, r.sources
+
+
+def test_a_byline_with_more_co_authors_than_the_structured_data_wins() -> None:
+    ld = (
+        '<script type=\'application/ld+json\'>{"@type": "NewsArticle", "headline": '
+        '"Water rules agreed", "author": {"@type": "Person", "name": "Lena Roe"}}</script>'
+    )
+    body = "<p class='byline'>By Lena Roe and Sam Okafor</p>"
+    r = extract_page(page(head=ld, body=body), "https://basin.example/2024/03/05/water/")
+    assert [a.name for a in r.authors] == ["Lena Roe", "Sam Okafor"]
+
+
+def test_a_closing_bio_in_spanish_names_the_author() -> None:
+    bio = "<p>Andrés Malamud es politólogo e investigador en la Universidad de Lisboa.</p>"
+    html = page(body="", lang="es").replace("</article>", bio + "</article>")
+    r = extract_page(html, "https://basin.example/opinion/agua/")
+    assert [a.name for a in r.authors] == ["Andrés Malamud"]
+
+
+def test_a_personal_sites_own_name_is_its_author_and_a_masthead_is_not_the_title() -> None:
+    ld = (
+        '<script type=\'application/ld+json\'>{"@type": "BlogPosting", "headline": '
+        '"Get your code covered", "author": {"@type": "Person", "name": "Nicolas Perriault"}}'
+        "</script>"
+    )
+    html = (
+        f"<html lang='en'><head><title>Get your code covered | Nicolas Perriault</title>{ld}</head>"
+        f"<body><h1>Nicolas Perriault</h1><article><h2>Get your code covered</h2>{PROSE}</article>"
+        "</body></html>"
+    )
+    r = extract_page(html, "https://nicolas.perriault.example/code/2013/covered/")
+    assert [a.name for a in r.authors] == ["Nicolas Perriault"]
+    assert r.title == "Get your code covered"
+
+
+def test_titles_escaped_twice_are_decoded_once() -> None:
+    head = "<meta property='og:title' content='Talks &amp;quot;resume&amp;quot; in Geneva'>"
+    html = f"<html><head>{head}</head><body><article>{PROSE}</article></body></html>"
+    r = extract_page(html, "https://basin.example/2024/03/05/talks/")
+    assert r.title == 'Talks "resume" in Geneva'

@@ -106,15 +106,18 @@ def extract_page(
         ("json-ld", structured_authors(st, sites)),
         ("meta", meta_authors(st, sites)),
         ("byline", bylines.dom_bylines(tree, sites)),
+        ("short-byline", bylines.short_bylines(tree, sites)),
         ("text-byline", bylines.text_bylines(lines, sites)),
         ("lone-name", lone),
         ("bio", bio),
+        ("attribute", bylines.attribute_bylines(tree, sites)),
         ("selector", bylines.dom_bylines(tree, sites, selector_xpath) if selector_xpath else []),
         ("trafilatura", parse_byline(traf_meta.get("author") or "", site_names=sites)),
         ("feed", [a for h in hints.authors for a in parse_byline(h, site_names=sites)]),
     ]
     if selector_xpath:  # an outlet's own selector is there because the generic rules fail it
-        cascade.insert(2, cascade.pop(6))
+        cascade.insert(2, next(c for c in cascade if c[0] == "selector"))
+        cascade.pop(next(i for i, c in enumerate(cascade) if c[0] == "selector" and i > 2))
     result.sources["authors"] = next((name for name, group in cascade if group), "")
     result.authors = merge_authors(*(group for _, group in cascade))
     # A lone name line is a byline, not prose; nor is a repeat of the headline or a "By" line.

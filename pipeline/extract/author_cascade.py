@@ -37,6 +37,9 @@ def structured_authors(st: Structured, sites: list[str]) -> list[AuthorName]:
                     out.append(AuthorName(cand.name, True))
                 elif not names_site(name, sites):
                     out.append(AuthorName(nfc_spaces(name), True))
+            elif "Person" in types_of(node):
+                # Typed as a person: a personal site's own name is its author's name.
+                out += parse_byline(name)
             else:
                 out += parse_byline(name, site_names=sites)
     return out

@@ -3,6 +3,7 @@ from an outlet selector or trafilatura."""
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,22 +43,39 @@ def strip_site_suffix(title: str, site_names: list[str]) -> str:
 def site_names(st: Structured, outlet: OutletRules, url: str) -> list[str]:
     names = [*st.site_names, outlet.name]
     host = urlsplit(outlet.url or url).hostname or ""
-    names.append(re.sub(r"^www\.", "", host))
-    core = re.sub(r"^www\.", "", host).split(".")[0]
-    if len(core) > 3:
-        names.append(core)
+    names.append(re.sub(r"^www\.", "", host))  # names_site also matches its first label
     return [nfc_spaces(n) for n in names if n and n.strip()]
+
+
+def unescape_once(text: str) -> str:
+    """Titles from JSON-LD and meta are sometimes escaped twice (``&amp;quot;`` arrives as
+    ``&quot;``): decode what is left, once."""
+    return html.unescape(text) if "&" in text and ";" in text else text
 
 
 def pick_title(
     st: Structured, tree: lhtml.HtmlElement, sites: list[str], hints: FeedHints
 ) -> tuple[str, str]:
     h1s = [nfc_spaces(h.text_content()) for h in tree.xpath("//article//h1 | //main//h1 | //h1")]
-    h1 = next((h for h in h1s if 3 < len(h) < 400), "")
+    # A heading that is the site's own name (a blog's masthead in <h1>) is not the headline:
+    # a known site name, or the last part of a "Headline | Site" <title>.
+    parts = TITLE_SEPARATORS.split(nfc_spaces(tree.findtext(".//title") or ""))
+    masthead = {parts[-1].casefold()} if len(parts) > 1 else set()
+    h1 = next(
+        (
+            h
+            for h in h1s
+            if 3 < len(h) < 400 and not names_site(h, sites) and h.casefold() not in masthead
+        ),
+        "",
+    )
     candidates = [
-        ("json-ld", text_of(st.article.get("headline")) or text_of(st.article.get("name"))),
-        ("og:title", st.meta_first("og:title", "twitter:title", "parsely-title", "dc.title")),
-        ("title", nfc_spaces(tree.findtext(".//title") or "")),
+        (source, unescape_once(value))
+        for source, value in (
+            ("json-ld", text_of(st.article.get("headline")) or text_of(st.article.get("name"))),
+            ("og:title", st.meta_first("og:title", "twitter:title", "parsely-title", "dc.title")),
+            ("title", nfc_spaces(tree.findtext(".//title") or "")),
+        )
     ]
     if h1:
         for _, cand in candidates:
