@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from core.matchercache import MatcherCache, watchlist_fingerprint
 from models import Article, Mention, WatchEntity, in_transaction, read_session, utcnow
 from pipeline.flag import MATCHER_VERSION, AliasSpec, Matcher, mentions_in
 
@@ -101,35 +102,49 @@ def _match_batch(
 
 
 def flag(
-    engine: Engine, *, rematch_all: bool = False, progress: Callable[[int, int], Any] | None = None
+    engine: Engine,
+    *,
+    rematch_all: bool = False,
+    progress: Callable[[int, int], Any] | None = None,
+    cache: MatcherCache | None = None,
 ) -> FlagReport:
+    """Match what needs matching (module docstring). With an unchanged watchlist the compiled
+    matcher comes from the cache and no alias is loaded: the cost follows the new articles,
+    not the watchlist's size."""
     report = FlagReport()
+    cache = cache or MatcherCache()
+    hashes: dict[int, str] | None = None
+    changed: set[int] = set()
+    archive: list[int] = []
+    partial: Matcher | None = None
     with read_session(engine) as s:
-        entities = list(s.scalars(select(WatchEntity).options(selectinload(WatchEntity.aliases))))
-        hashes = {e.id: (entity_hash(e) if e.enabled else "") for e in entities}
-        changed = {e.id for e in entities if e.applied_hash != hashes[e.id]}
-        full = Matcher(load_aliases(s))
+        fingerprint = watchlist_fingerprint(s)
+        full = None if rematch_all else cache.load(fingerprint)
+        if full is None:
+            entities = list(
+                s.scalars(select(WatchEntity).options(selectinload(WatchEntity.aliases)))
+            )
+            hashes = {e.id: (entity_hash(e) if e.enabled else "") for e in entities}
+            changed = {e.id for e in entities if e.applied_hash != hashes[e.id]}
+            full = Matcher(load_aliases(s))
         if rematch_all:
             todo = list(s.scalars(select(Article.id).order_by(Article.id)))
-            archive: list[int] = []
         else:
             todo = list(
                 s.scalars(
                     select(Article.id).where(Article.flagged_at.is_(None)).order_by(Article.id)
                 )
             )
-            archive = (
-                list(
+            if changed:
+                archive = list(
                     s.scalars(
                         select(Article.id)
                         .where(Article.flagged_at.is_not(None))
                         .order_by(Article.id)
                     )
                 )
-                if changed
-                else []
-            )
-        partial = Matcher(load_aliases(s, changed)) if archive else None
+        if archive:
+            partial = Matcher(load_aliases(s, changed))
     total = len(todo) + len(archive)
     done = 0
     if rematch_all:
@@ -147,12 +162,20 @@ def flag(
         if progress:
             progress(done, total)
 
+    report.counts["entities_changed"] = len(changed)
+    if hashes is None:
+        report.counts["matcher_cached"] = 1
+        return report
+    applied = hashes
+
     def mark_applied(session: Session) -> None:
-        for ent_id, h in hashes.items():
+        for ent_id, h in applied.items():
             session.execute(
                 update(WatchEntity).where(WatchEntity.id == ent_id).values(applied_hash=h)
             )
 
     in_transaction(engine, mark_applied, what="flag: record applied watchlist")
-    report.counts["entities_changed"] = len(changed)
+    with read_session(engine) as s:
+        if watchlist_fingerprint(s) == fingerprint:  # nobody changed it while we matched
+            cache.save(fingerprint, full)
     return report

@@ -39,6 +39,14 @@ def _sa_url(dbname: str) -> str:
     return f"{base}/{dbname}"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def matcher_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Compiled watchlists go to a folder of this test run, not the user's ~/.cache."""
+    os.environ["MEDIAWATCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("matcher-cache"))
+    yield
+    os.environ.pop("MEDIAWATCH_CACHE_DIR", None)
+
+
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
     try:

@@ -174,3 +174,37 @@ def test_flag_job_is_idempotent_and_rematches_only_what_a_watchlist_change_affec
             s.scalar(select(func.count()).select_from(Article).where(Article.flagged_at.is_(None)))
             == 0
         )
+
+
+def test_an_unchanged_watchlist_is_not_compiled_again(engine: Engine, tmp_path) -> None:
+    from core.matchercache import MatcherCache
+
+    cache = MatcherCache(tmp_path / "cache")
+    in_transaction(
+        engine,
+        lambda s: upsert_entity(
+            s, "Aleppo", "place", [("Aleppo", "", False), ("حلب", "ar", False)], from_config=True
+        ),
+    )
+    a1 = _add_article(engine, "Siege of Aleppo", "Aleppo is quiet.")
+    assert "matcher_cached" not in flag(engine, cache=cache).counts  # first run compiles
+    assert list((tmp_path / "cache").glob("matcher-*.pickle"))
+    a2 = _add_article(engine, "حلب اليوم", "هدوء في حلب")
+    second = flag(engine, cache=cache)
+    assert second.counts["matcher_cached"] == 1 and second.counts["articles"] == 1
+    assert _mentions(engine) == {(a1, "Aleppo", 2), (a2, "Aleppo", 2)}
+    # Any watchlist change is a new fingerprint: compiled again, and the archive re-matched.
+    in_transaction(
+        engine,
+        lambda s: upsert_entity(
+            s, "Sergei Lavrov", "actor", [("Lavrov", "", False)], from_config=False
+        ),
+    )
+    third = flag(engine, cache=cache)
+    assert "matcher_cached" not in third.counts and third.counts["entities_changed"] == 1
+    # A torn cache file only means a rebuild.
+    for f in (tmp_path / "cache").glob("matcher-*.pickle"):
+        f.write_bytes(b"not a pickle")
+    a3 = _add_article(engine, "Aleppo again", "Aleppo and Lavrov.")
+    assert "matcher_cached" not in flag(engine, cache=cache).counts
+    assert {(a3, "Aleppo", 2), (a3, "Sergei Lavrov", 1)} <= _mentions(engine)
