@@ -80,6 +80,10 @@ class CrawlConfig(_Section):
     autothrottle: bool = True
     retry_times: int = Field(2, ge=0)
     near_duplicate_threshold: float = Field(0.7, gt=0, le=1)
+    workers: int | None = Field(
+        None, ge=0, description="extraction processes per crawl; default one per core, 0 = none"
+    )
+    extract_timeout_seconds: float = Field(30, gt=0)
 
 
 class FlagConfig(_Section):

@@ -9,6 +9,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from twisted.internet.threads import deferToThread
 
+from crawler.extraction_pool import ExtractionFailed, ExtractionPool, default_workers
 from crawler.items import PageItem
 from crawler.profile import crawl_context
 from pipeline.dates import parse_datetime
@@ -19,8 +20,9 @@ log = logging.getLogger(__name__)
 
 
 class StorePipeline:
-    """Extract and store each page in a worker thread: a database write must never stall the
-    crawl. Each page is one transaction; a bad page is logged, counted and dropped."""
+    """Extract each page in a worker process (crawler.extraction_pool) and store it, from a
+    reactor thread: neither parsing nor a database write stalls the crawl. Each page is one
+    transaction; a bad page is logged, counted and dropped."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -35,6 +37,16 @@ class StorePipeline:
         self.engine = context.engine
         self.outlet_id = context.profile.outlet_id
         self.threshold = context.crawl.near_duplicate_threshold
+        workers = context.crawl.workers
+        self.pool = ExtractionPool(
+            default_workers() if workers is None else workers,
+            context.crawl.extract_timeout_seconds,
+        )
+
+    def close_spider(self, spider: Any = None) -> None:
+        self.pool.close()
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value("mediawatch/extraction_pool_restarts", self.pool.restarts)
 
     def _inc(self, key: str) -> None:
         assert self.crawler.stats is not None
@@ -56,7 +68,8 @@ class StorePipeline:
                 authors=list(item.hints.get("authors") or []),
                 section=item.hints.get("section") or "",
             )
-            page = extract_page(
+            page = self.pool.run(
+                extract_page,
                 item.body,
                 item.url,
                 outlet=self.rules,
@@ -64,6 +77,12 @@ class StorePipeline:
                 fetched_at=item.fetched_at,
                 content_type=item.content_type,
             )
+        except ExtractionFailed as exc:
+            self._inc("error/extract_worker")
+            log.warning(
+                "extraction failed: %s", exc, extra={"outlet": item.outlet_slug, "url": item.url}
+            )
+            raise DropItem(f"extraction failed: {exc}") from exc
         except Exception as exc:
             self._inc("error/extract")
             log.exception("extraction failed", extra={"outlet": item.outlet_slug, "url": item.url})

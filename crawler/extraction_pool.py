@@ -1,0 +1,102 @@
+"""Extraction off the reactor and off the GIL: ``pipeline.extract.extract_page`` (pure) runs in a
+pool of worker processes, one per core by default (``[crawl] workers``; 0 runs it in the
+calling thread).
+
+A page that crashes its worker (the process dies) or hangs it (past ``[crawl]
+extract_timeout_seconds``) fails alone: it is reported as :class:`ExtractionFailed`, the pool is
+replaced and the next pages go on. Each worker is replaced after ``MAX_TASKS_PER_WORKER`` pages, so
+a slow leak in a parser never grows a worker without bound.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MAX_TASKS_PER_WORKER = 500
+
+
+class ExtractionFailed(Exception):
+    """The worker extracting this page died or ran out of time."""
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+class ExtractionPool:
+    """Runs a function in worker processes; thread-safe (the store pipeline calls it from the
+    reactor's thread pool)."""
+
+    def __init__(self, workers: int, timeout: float) -> None:
+        self.workers = workers
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self.restarts = 0
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                # forkserver: workers do not inherit the reactor, the database connections or
+                # the threads of the crawl process.
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=multiprocessing.get_context("forkserver"),
+                    max_tasks_per_child=MAX_TASKS_PER_WORKER,
+                )
+            return self._pool
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is not broken:
+                return  # another thread replaced it already
+            self._pool = None
+            self.restarts += 1
+        # A hung worker does not stop on its own: end the processes, then the executor.
+        for proc in list(getattr(broken, "_processes", {}).values()):
+            proc.kill()
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)`` in a worker. When the shared pool breaks under a page, the
+        page is tried once more in a process of its own: the page that broke the pool breaks
+        only that one and is given up; pages merely in flight beside it go through."""
+        if self.workers <= 0:
+            return fn(*args, **kwargs)
+        pool = self._executor()
+        try:
+            return pool.submit(fn, *args, **kwargs).result(timeout=self.timeout)
+        except FutureTimeout:
+            self._replace(pool)
+            raise ExtractionFailed(f"extraction took longer than {self.timeout:g} s") from None
+        except BrokenProcessPool:
+            self._replace(pool)
+        alone = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("forkserver")
+        )
+        try:
+            return alone.submit(fn, *args, **kwargs).result(timeout=self.timeout)
+        except FutureTimeout:
+            raise ExtractionFailed(f"extraction took longer than {self.timeout:g} s") from None
+        except BrokenProcessPool:
+            raise ExtractionFailed("the extraction worker died") from None
+        finally:
+            for proc in list(getattr(alone, "_processes", {}).values()):
+                proc.kill()
+            alone.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,27 @@
+"""Module-level functions for the extraction-pool tests (worker processes import them)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+
+def double(x: int) -> int:
+    return 2 * x
+
+
+def die() -> None:
+    os._exit(3)  # the worker process dies, as a crashing parser would take it down
+
+
+def hang(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def slow_double(x: int, seconds: float) -> int:
+    time.sleep(seconds)
+    return 2 * x
+
+
+def pid() -> int:
+    return os.getpid()

@@ -1,0 +1,64 @@
+"""The extraction pool: pages run in worker processes; a crash or a hang costs that page only."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+from crawler.extraction_pool import ExtractionFailed, ExtractionPool
+from pipeline.extract import extract_page
+from tests import extraction_tasks as tasks
+from tests.conftest import sample_page
+
+
+@pytest.fixture
+def pool() -> ExtractionPool:
+    p = ExtractionPool(2, timeout=3)
+    yield p
+    p.close()
+
+
+def test_work_runs_in_other_processes(pool: ExtractionPool) -> None:
+    assert pool.run(tasks.double, 21) == 42
+    assert pool.run(tasks.pid) != os.getpid()
+
+
+def test_real_pages_are_extracted_in_a_worker(pool: ExtractionPool) -> None:
+    body, url = sample_page("observatory/p/101.html")
+    page = pool.run(extract_page, body, url)
+    assert page.title == "The road back to Geneva runs through Aleppo"
+    assert [a.name for a in page.authors] == ["Lena Marchetti"]
+
+
+def test_a_crashing_page_fails_alone_and_the_pool_recovers(pool: ExtractionPool) -> None:
+    results: dict[int, object] = {}
+
+    def bystander(i: int) -> None:
+        results[i] = pool.run(tasks.slow_double, i, 0.5)
+
+    threads = [threading.Thread(target=bystander, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    with pytest.raises(ExtractionFailed, match="died"):
+        pool.run(tasks.die)
+    for t in threads:
+        t.join()
+    assert results == {0: 0, 1: 2, 2: 4}  # pages in flight beside the crash were not lost
+    assert pool.restarts >= 1
+    assert pool.run(tasks.double, 5) == 10
+
+
+def test_a_hanging_page_times_out_and_the_pool_recovers() -> None:
+    pool = ExtractionPool(1, timeout=1)
+    try:
+        with pytest.raises(ExtractionFailed, match="longer than 1 s"):
+            pool.run(tasks.hang, 30)
+        assert pool.run(tasks.double, 4) == 8
+    finally:
+        pool.close()
+
+
+def test_zero_workers_runs_in_the_calling_process() -> None:
+    assert ExtractionPool(0, timeout=1).run(tasks.pid) == os.getpid()
