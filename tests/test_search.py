@@ -12,6 +12,20 @@ from core.search import Query, QueryError, article_detail, fts5_query, parse_whe
 from models import read_session
 from tests.conftest import ingest_samples, run_cli
 
+# DESIGN.md: the keys every `search --format json` row has (the web view's /search.json too).
+SEARCH_KEYS = {
+    "id",
+    "url",
+    "title",
+    "outlet",
+    "authors",
+    "published_at",
+    "is_opinion",
+    "language",
+    "entities",
+    "appearances",
+}
+
 
 @pytest.fixture
 def data(engine: Engine, db_url: str, tmp_path: Path) -> Engine:
@@ -68,18 +82,7 @@ def test_outlet_author_language_and_dates(data: Engine) -> None:
 
 def test_rows_have_the_contract_shape(data: Engine) -> None:
     (row,) = run_search(data, Query.build(text="road back Geneva"))
-    assert set(row) >= {
-        "id",
-        "url",
-        "title",
-        "outlet",
-        "authors",
-        "published_at",
-        "is_opinion",
-        "language",
-        "entities",
-        "appearances",
-    }
+    assert set(row) >= SEARCH_KEYS
     assert row["outlet"] == "meridian" and row["authors"] == ["Lena Marchetti"]
     assert {a["outlet"] for a in row["appearances"]} == {"meridian", "observatory"}
     assert "Sergei Lavrov" in row["entities"] and row["published_at"].startswith("2024-03-04")
