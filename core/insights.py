@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from core.readmodel import ArticleView, load_articles
@@ -37,10 +37,6 @@ class Series:
     unit: str  # "day" | "week" | "month"
     buckets: list[dt.date] = field(default_factory=list)
     by_label: dict[str, list[int]] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return sum(sum(v) for v in self.by_label.values())
 
 
 def bucket_of(when: dt.datetime, unit: str) -> dt.date:
@@ -82,20 +78,14 @@ def series(points: list[tuple[dt.datetime, str]], *, max_labels: int = 6) -> Ser
 WHEN = func.coalesce(Article.published_at, Article.first_seen)
 
 
-def _original_outlet() -> Any:
-    """The original appearance's outlet slug, joined onto Article."""
-    return and_(Appearance.id == Article.original_appearance_id, Outlet.id == Appearance.outlet_id)
-
-
-def _points(session: Session, article_filter: Any, since: dt.datetime | None) -> list[Any]:
+def _points(session: Session, article_filter: Any) -> list[Any]:
+    """(article id, date, original outlet's slug) of the matching articles."""
     q = (
         select(Article.id, WHEN, Outlet.slug)
         .join(Appearance, Appearance.id == Article.original_appearance_id)
         .join(Outlet, Outlet.id == Appearance.outlet_id)
         .where(article_filter)
     )
-    if since is not None:
-        q = q.where(since <= WHEN)
     return list(session.execute(q))
 
 
@@ -141,20 +131,16 @@ class EntityOverview:
     latest: list[ArticleView]
 
 
-def entity_overview(
-    engine: Engine, entity_id: int, since: dt.datetime | None = None
-) -> EntityOverview | None:
+def entity_overview(engine: Engine, entity_id: int) -> EntityOverview | None:
     with read_session(engine) as s:
         entity = s.get(WatchEntity, entity_id)
         if entity is None:
             return None
         mentioned = select(Mention.article_id).where(Mention.entity_id == entity_id)
         in_entity = Article.id.in_(mentioned)
-        points = _points(s, in_entity, since)
+        points = _points(s, in_entity)
         total = (
-            len(points)
-            if since is not None
-            else s.scalar(
+            s.scalar(
                 select(func.count()).select_from(Mention).where(Mention.entity_id == entity_id)
             )
             or 0
@@ -292,7 +278,7 @@ def author_overview(engine: Engine, author_id: int) -> AuthorOverview | None:
             return None
         written = select(ArticleAuthor.article_id).where(ArticleAuthor.author_id == author_id)
         by_author = Article.id.in_(written)
-        points = _points(s, by_author, None)
+        points = _points(s, by_author)
         return AuthorOverview(
             id=author.id,
             name=author.name,

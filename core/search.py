@@ -206,16 +206,15 @@ def closest(name: str, known: list[str], n: int = 3) -> str:
     return f" (closest: {', '.join(by_key[k] for k in near)})" if near else ""
 
 
-def unknown_names(session: Any, q: Query) -> list[str]:
-    """A warning for every filter value that names nothing we know."""
+def unknown_names(session: Any, q: Query, groups: list[set[int]]) -> list[str]:
+    """A warning for every filter value that names nothing we know (``groups``: the entity ids
+    each actor, then each place, resolved to)."""
     warnings = []
-    for kind, names in (("actor", q.actors), ("place", q.places)):
-        for name in names:
-            if not entity_ids(session, name, kind):
-                known = list(
-                    session.scalars(select(WatchEntity.name).where(WatchEntity.kind == kind))
-                )
-                warnings.append(f"no tracked {kind} is named {name!r}{closest(name, known)}")
+    named = [("actor", a) for a in q.actors] + [("place", p) for p in q.places]
+    for (kind, name), ids in zip(named, groups, strict=True):
+        if not ids:
+            known = list(session.scalars(select(WatchEntity.name).where(WatchEntity.kind == kind)))
+            warnings.append(f"no tracked {kind} is named {name!r}{closest(name, known)}")
     slugs = list(session.scalars(select(Outlet.slug))) if q.outlets else []
     for slug in q.outlets:
         if slug not in slugs:
@@ -252,7 +251,7 @@ def search(engine: Engine, q: Query, *, count: bool = True) -> SearchOutcome:
         groups = [entity_ids(s, a, "actor") for a in q.actors] + [
             entity_ids(s, p, "place") for p in q.places
         ]
-        warnings = unknown_names(s, q) if count else []
+        warnings = unknown_names(s, q, groups) if count else []
     if any(not g for g in groups):
         # A name that is no tracked entity of that kind matches nothing.
         return SearchOutcome([], 0, warnings)

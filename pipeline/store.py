@@ -136,13 +136,14 @@ def choose_original(session: Session, article: Article) -> None:
             article.published_at = original.published_at
 
 
-def url_kind(url: str, canonical: str, fetch: FetchInfo) -> str:
-    """How the crawler met this spelling of a page (``urls.kind``): ``canonical``, ``redirect``,
-    ``amp``, ``mobile``, ``discovered`` (as a feed, sitemap or section page spelled it, e.g. with
-    tracking parameters) or ``variant``."""
+def url_kind(url: str, canonical: str, fetch: FetchInfo, redirects: set[str]) -> str:
+    """How the crawler met this spelling of a page (``urls.kind``): ``canonical``, ``redirect``
+    (``redirects``: the redirect URLs as met and canonicalised), ``amp``, ``mobile``,
+    ``discovered`` (as a feed, sitemap or section page spelled it, e.g. with tracking
+    parameters) or ``variant``."""
     if url == canonical:
         return "canonical"
-    if url in fetch.redirect_urls:
+    if url in redirects:
         return "redirect"
     if is_amp(url):
         return "amp"
@@ -156,8 +157,9 @@ def url_kind(url: str, canonical: str, fetch: FetchInfo) -> str:
 def _add_variants(
     session: Session, appearance_id: int, variants: set[str], canonical: str, fetch: FetchInfo
 ) -> None:
+    redirects = {*fetch.redirect_urls, *(canonicalize(u) for u in fetch.redirect_urls)}
     for v in sorted(variants):
-        kind = url_kind(v, canonical, fetch)
+        kind = url_kind(v, canonical, fetch, redirects)
         insert_ignore(
             session,
             Url,

@@ -62,9 +62,9 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     return HTMLResponse(ENV.get_template(name).render(request=request, **context), status_code)
 
 
-def query_from(request: Request, *, limit: int) -> tuple[Query, int]:
+def query_from(request: Request, *, limit: int, paged: bool = False) -> tuple[Query, int]:
     """The CLI's filters from the URL: q, actor, place, outlet, author, since, until, opinion,
-    lang, page (actor/place/outlet may repeat)."""
+    lang, and with ``paged`` the page (actor/place/outlet may repeat). Exports are not paged."""
     params = request.query_params
     try:
         page = max(1, int(params.get("page") or 1))
@@ -82,7 +82,7 @@ def query_from(request: Request, *, limit: int) -> tuple[Query, int]:
         language=params.get("lang") or None,
         limit=limit,
     )
-    q.offset = (page - 1) * limit if limit == PAGE_SIZE else 0
+    q.offset = (page - 1) * limit if paged else 0
     return q, page
 
 
@@ -118,7 +118,7 @@ async def home(request: Request) -> HTMLResponse:
 
 async def search_page(request: Request) -> HTMLResponse:
     try:
-        q, page = query_from(request, limit=PAGE_SIZE)
+        q, page = query_from(request, limit=PAGE_SIZE, paged=True)
     except QueryError as exc:
         return render(
             request,

@@ -59,7 +59,8 @@ def pick_title(
     h1s = [nfc_spaces(h.text_content()) for h in tree.xpath("//article//h1 | //main//h1 | //h1")]
     # A heading that is the site's own name (a blog's masthead in <h1>) is not the headline:
     # a known site name, or the last part of a "Headline | Site" <title>.
-    parts = TITLE_SEPARATORS.split(nfc_spaces(tree.findtext(".//title") or ""))
+    title_text = nfc_spaces(tree.findtext(".//title") or "")
+    parts = TITLE_SEPARATORS.split(title_text)
     masthead = {parts[-1].casefold()} if len(parts) > 1 else set()
     h1 = next(
         (
@@ -74,7 +75,7 @@ def pick_title(
         for source, value in (
             ("json-ld", text_of(st.article.get("headline")) or text_of(st.article.get("name"))),
             ("og:title", st.meta_first("og:title", "twitter:title", "parsely-title", "dc.title")),
-            ("title", nfc_spaces(tree.findtext(".//title") or "")),
+            ("title", title_text),
         )
     ]
     if h1:
