@@ -11,6 +11,10 @@ On start the config is re-synced and whatever is overdue runs at once (an outlet
 or last crawled longer ago than its interval). One scheduler per database (a lease in ``locks``,
 renewed every 30 s). SIGINT/SIGTERM stop it cleanly: running crawl processes are terminated and
 their runs recorded.
+
+Distributed mode (`mediawatch run --distributed` or ``[cluster] enabled``, PostgreSQL): the same
+timetable enqueues the jobs for `mediawatch worker` processes on any machine (an ``Enqueuer``,
+mediawatch.cluster) instead of running them; a second enqueuer waits in standby for the lease.
 """
 
 from __future__ import annotations
@@ -22,8 +26,8 @@ import signal
 import socket
 import sys
 import threading
-import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -34,8 +38,8 @@ from sqlalchemy import func, select
 
 from alerts.run import run_digests
 from core.app import App
-from core.crawl import CrawlProcess
-from core.jobs import record_job, run_flag
+from core.crawl import CrawlProcess, crawl_recorded, stored_something
+from core.jobs import run_flag
 from core.sync import sync_config
 from models import CrawlRun, Outlet, read_session, utcnow
 from models.locks import acquire, holder_of, release
@@ -64,36 +68,16 @@ def crawl_job(config: str, slug: str) -> None:
     if _stopping.is_set():
         return
 
-    def work() -> dict[str, Any]:
-        proc = CrawlProcess(app, slug)
-        log.info(
-            "crawl started", extra={"outlet": slug, "pid": proc.proc.pid, "log": str(proc.log_path)}
-        )
+    def started(proc: CrawlProcess) -> None:
         with _running_lock:
             _running.add(proc)
-        try:
-            while proc.poll() is None:
-                time.sleep(0.5)
-        finally:
-            with _running_lock:
-                _running.discard(proc)
-        outcome = proc.finish(app.engine)
-        run = outcome.run or {}
-        counts = {k: run.get(k, 0) for k in ("pages", "new", "duplicates", "updated", "unchanged")}
-        log.log(
-            logging.INFO if outcome.status == "ok" else logging.WARNING,
-            "crawl ended",
-            extra={
-                "outlet": slug,
-                "status": outcome.status,
-                "seconds": round(time.monotonic() - proc.started, 1),
-                **counts,
-            },
-        )
-        return {**counts, "failed": int(outcome.status != "ok"), "status": outcome.status}
 
-    result = record_job(app.engine, f"crawl:{slug}", work, lambda r: r)
-    if result.get("new") or result.get("updated") or result.get("duplicates"):
+    def ended(proc: CrawlProcess) -> None:
+        with _running_lock:
+            _running.discard(proc)
+
+    result = crawl_recorded(app, slug, started=started, ended=ended)
+    if stored_something(result):
         flag_job(config)
 
 
@@ -110,6 +94,20 @@ def digest_job(config: str, email: str) -> None:
     result = run_digests(_app(config), only=email)
     for line in result.lines:
         log.info(line)
+
+
+class Enqueuer(Protocol):
+    """Distributed mode: the timetable's jobs are deferred to the task engine for the workers
+    (mediawatch.cluster.Cluster, handed in by `mediawatch run --distributed`), not run here."""
+
+    def defer_crawl(self, slug: str) -> Any: ...
+    def defer_flag(self) -> Any: ...
+    def defer_digest(self, email: str) -> Any: ...
+
+
+def enqueue_job(defer: Callable[..., Any], *args: str) -> None:
+    if not _stopping.is_set():
+        log.info(defer(*args).describe())
 
 
 def heartbeat_job(config: str, holder: str) -> None:
@@ -129,9 +127,18 @@ def _last_crawls(app: App) -> dict[str, dt.datetime]:
         )
 
 
-def build_scheduler(app: App, holder: str) -> BlockingScheduler:
+def build_scheduler(
+    app: App, holder: str, *, enqueuer: Enqueuer | None = None
+) -> BlockingScheduler:
     config = str(app.config_path.resolve())
     settings = app.settings
+    crawl: Callable[..., None] = crawl_job
+    flag: Callable[..., None] = flag_job
+    digest: Callable[..., None] = digest_job
+    if enqueuer is not None:
+        crawl = lambda _config, slug: enqueue_job(enqueuer.defer_crawl, slug)  # noqa: E731
+        flag = lambda _config: enqueue_job(enqueuer.defer_flag)  # noqa: E731
+        digest = lambda _config, email: enqueue_job(enqueuer.defer_digest, email)  # noqa: E731
     sched = BlockingScheduler(
         timezone=dt.UTC,
         executors={"default": ThreadPoolExecutor(max_workers=settings.crawl.parallel_outlets + 3)},
@@ -148,7 +155,7 @@ def build_scheduler(app: App, holder: str) -> BlockingScheduler:
         due = last.get(slug)
         first = now if due is None or due + every <= now else due + every
         sched.add_job(
-            crawl_job,
+            crawl,
             IntervalTrigger(
                 seconds=every.total_seconds(), jitter=int(min(120, every.total_seconds() * 0.1))
             ),
@@ -159,7 +166,7 @@ def build_scheduler(app: App, holder: str) -> BlockingScheduler:
             replace_existing=True,
         )
     sched.add_job(
-        flag_job,
+        flag,
         IntervalTrigger(seconds=settings.flag.interval_minutes * 60),
         args=[config],
         id="flag",
@@ -170,7 +177,7 @@ def build_scheduler(app: App, holder: str) -> BlockingScheduler:
     for sub in settings.subscribers:
         if sub.enabled:
             sched.add_job(
-                digest_job,
+                digest,
                 CronTrigger.from_crontab(sub.schedule, timezone=sub.timezone),
                 args=[config, sub.email],
                 id=f"digest:{sub.email}",
@@ -199,10 +206,33 @@ def stop_crawls() -> None:
         proc.kill()
 
 
-def run(app: App) -> int:
-    """Run in the foreground until SIGINT/SIGTERM. Exit 1 if another scheduler holds the database."""
+def _take_lease(app: App, holder: str, *, standby: bool) -> bool:
+    """The scheduler's lease (one scheduler or enqueuer per database). In standby, wait for it
+    (the active one died or stopped), until a signal; otherwise give up at once."""
+    engine = app.engine
+    said = False
+    while not acquire(engine, "scheduler", holder, LEASE):
+        other = holder_of(engine, "scheduler")
+        who = f"{other[0]} (lease until {other[1]:%H:%M:%S} UTC)" if other else "another process"
+        if not standby:
+            print(f"error: a scheduler is already running on this database: {who}", file=sys.stderr)
+            return False
+        if not said:
+            print(f"standby: the enqueuer {who} is active; waiting to take over", file=sys.stderr)
+            said = True
+        if _stopping.wait(min(HEARTBEAT_SECONDS, app.settings.cluster.heartbeat_seconds)):
+            return False
+    return True
+
+
+def run(app: App, *, enqueuer: Enqueuer | None = None) -> int:
+    """Run in the foreground until SIGINT/SIGTERM. Exit 1 if another scheduler holds the database.
+
+    With an ``enqueuer`` (distributed mode), defer the jobs to it instead of running them; a
+    second enqueuer waits in standby and takes over when the active one stops."""
     from core.logs import setup_logging
 
+    distributed = enqueuer is not None
     if not logging.getLogger().handlers:
         setup_logging(logging.INFO)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -211,30 +241,30 @@ def run(app: App) -> int:
         logging.getLogger(name).setLevel(logging.INFO)
     engine = app.ready_engine()
     holder = f"{socket.gethostname()}:{os.getpid()}"
-    if not acquire(engine, "scheduler", holder, LEASE):
-        other = holder_of(engine, "scheduler")
-        who = f"{other[0]} (lease until {other[1]:%H:%M:%S} UTC)" if other else "another process"
-        print(f"error: a scheduler is already running on this database: {who}", file=sys.stderr)
-        return 1
+    sched: BlockingScheduler | None = None
+
+    def shutdown(signum: int, _frame: Any) -> None:
+        log.info("signal %s: stopping", signal.Signals(signum).name)
+        _stopping.set()
+        stop_crawls()
+        running = sched
+        if running is not None:
+            threading.Thread(target=lambda: running.shutdown(wait=True), daemon=True).start()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    if not _take_lease(app, holder, standby=distributed):
+        return 0 if _stopping.is_set() else 1
     try:
         report = sync_config(engine, app.settings)
         log.info("config synced: %s", report.summary())
-        sched = build_scheduler(app, holder)
-
-        def shutdown(signum: int, _frame: Any) -> None:
-            log.info("signal %s: stopping", signal.Signals(signum).name)
-            _stopping.set()
-            stop_crawls()
-            threading.Thread(target=lambda: sched.shutdown(wait=True), daemon=True).start()
-
-        signal.signal(signal.SIGTERM, shutdown)
-        signal.signal(signal.SIGINT, shutdown)
+        sched = build_scheduler(app, holder, enqueuer=enqueuer)
         for job in sched.get_jobs():
             log.info("scheduled %s", job.name)
-        print(
-            f"mediawatch scheduler running ({holder}); Ctrl-C to stop", file=sys.stderr, flush=True
-        )
-        sched.start()
+        what = "enqueuer (distributed mode)" if distributed else "scheduler"
+        print(f"mediawatch {what} running ({holder}); Ctrl-C to stop", file=sys.stderr, flush=True)
+        if not _stopping.is_set():
+            sched.start()
         log.info("scheduler stopped")
         return 0
     finally:
@@ -254,7 +284,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        return run(App(args.config))
+        app = App(args.config)
+        if app.settings.cluster.enabled:
+            print(
+                "error: [cluster] enabled = true: start the enqueuer with `mediawatch run` "
+                "(this script runs the single-machine scheduler)",
+                file=sys.stderr,
+            )
+            return 2
+        return run(app)
     except ConfigError as exc:
         print(f"error: {exc.render()}", file=sys.stderr)
         return 2

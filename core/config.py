@@ -124,6 +124,37 @@ class WebConfig(_Section):
     database_url: str = ""  # e.g. a read-only PostgreSQL role; default: [database] url
 
 
+class ClusterConfig(_Section):
+    """Distributed mode (PostgreSQL only): `mediawatch worker` on any number of machines and one
+    active `mediawatch run --distributed`. Every key has a default; see docs/operations.md."""
+
+    enabled: bool = False  # `mediawatch run` behaves as `run --distributed`
+    concurrency: int | None = Field(
+        None,
+        ge=1,
+        description="outlet crawls one worker runs at once; default [crawl] parallel_outlets",
+    )
+    per_host: int = Field(
+        1, ge=1, description="outlets of one host crawled at once, across all workers"
+    )
+    heartbeat_seconds: float = Field(10, gt=0)
+    stalled_seconds: float = Field(
+        60, gt=0, description="a worker silent this long is dead: its jobs go to another"
+    )
+    drain_seconds: float = Field(
+        60, ge=0, description="on SIGTERM, wait this long for running crawls, then hand them back"
+    )
+
+    @model_validator(mode="after")
+    def _heartbeat(self) -> ClusterConfig:
+        if self.stalled_seconds < 2 * self.heartbeat_seconds:
+            raise ValueError(
+                "stalled_seconds must be at least twice heartbeat_seconds "
+                f"({self.stalled_seconds} < 2 × {self.heartbeat_seconds})"
+            )
+        return self
+
+
 class OutletConfig(_Section):
     slug: str
     name: str
@@ -272,6 +303,7 @@ class Settings(BaseSettings):
     flag: FlagConfig = FlagConfig()
     smtp: SmtpConfig = SmtpConfig()
     web: WebConfig = WebConfig()
+    cluster: ClusterConfig = ClusterConfig()
     outlets: list[OutletConfig] = []
     watch: list[WatchConfig] = []
     subscribers: list[SubscriberConfig] = []

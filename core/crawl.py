@@ -4,6 +4,7 @@ process), a few at a time, each killed when it overruns ``[crawl].timeout_minute
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import signal
 import subprocess
@@ -12,11 +13,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, select, update
 
 from core.app import App
 from models import CrawlRun, Outlet, in_transaction, read_session, utcnow
+
+log = logging.getLogger("mediawatch.crawl")
+# Set in a crawl process's environment: the pid of the process that started it. The crawl stops
+# itself when that process is gone (crawler.extensions.ParentWatch), so a worker killed with
+# SIGKILL leaves no orphaned crawl behind to race the one that takes its job over.
+PARENT_ENV = "MEDIAWATCH_PARENT_PID"
 
 
 @dataclass
@@ -36,6 +44,7 @@ def crawl_env(app: App) -> dict[str, str]:
     env = dict(os.environ)
     env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
     env["MEDIAWATCH_CONFIG"] = str(app.config_path.resolve())
+    env[PARENT_ENV] = str(os.getpid())
     return env
 
 
@@ -90,7 +99,10 @@ class CrawlProcess:
         rc = self.proc.returncode
         if self.timed_out or rc != 0:
             mark_abandoned(
-                engine, self.proc.pid, "timeout" if self.timed_out else f"crawl process exited {rc}"
+                engine,
+                self.slug,
+                self.proc.pid,
+                "timeout" if self.timed_out else f"crawl process exited {rc}",
             )
         run = latest_run(engine, self.slug, self.started_at)
         status = "timeout" if self.timed_out else (str(run["status"]) if run else "failed")
@@ -99,17 +111,85 @@ class CrawlProcess:
         return CrawlOutcome(self.slug, status, rc, run, self.log_path)
 
 
-def mark_abandoned(engine: Engine, pid: int, message: str) -> None:
-    """A crawl killed (timeout, SIGKILL) never closed its run row: close it as failed."""
+def mark_abandoned(engine: Engine, slug: str, pid: int | None, message: str) -> int:
+    """A crawl killed (timeout, SIGKILL) never closed its run row: close it as failed. With
+    ``pid`` None, every run of the outlet still marked running (a worker on a machine that died
+    left it so; the caller holds the outlet's lock). Returns how many rows were closed."""
 
-    def work(session: object) -> None:
-        session.execute(  # type: ignore[attr-defined]
-            update(CrawlRun)
-            .where(CrawlRun.pid == pid, CrawlRun.status == "running")
-            .values(status="failed", finished_at=utcnow(), message=message)
+    def work(session: Any) -> int:
+        outlet_id = select(Outlet.id).where(Outlet.slug == slug).scalar_subquery()
+        query = update(CrawlRun).where(
+            CrawlRun.outlet_id == outlet_id, CrawlRun.status == "running"
         )
+        if pid is not None:
+            query = query.where(CrawlRun.pid == pid)
+        result = session.execute(
+            query.values(status="failed", finished_at=utcnow(), message=message)
+        )
+        return int(result.rowcount or 0)
 
-    in_transaction(engine, work, what="close abandoned crawl run")
+    return in_transaction(engine, work, what="close abandoned crawl run")
+
+
+class CrawlInterrupted(Exception):
+    """The crawl was stopped before it ended (shutdown); its process was terminated."""
+
+
+def crawl_recorded(
+    app: App,
+    slug: str,
+    *,
+    interrupted: Callable[[], bool] = lambda: False,
+    started: Callable[[CrawlProcess], None] | None = None,
+    ended: Callable[[CrawlProcess], None] | None = None,
+) -> dict[str, Any]:
+    """Crawl one outlet in its own process and record it in ``job_runs`` as ``crawl:SLUG``;
+    the counts come back. ``interrupted()`` is asked twice a second: when it says yes, the crawl
+    process is terminated (it closes its run as failed) and :class:`CrawlInterrupted` raised.
+    Used by the scheduler and by the distributed workers."""
+    engine = app.engine
+
+    def work() -> dict[str, Any]:
+        proc = CrawlProcess(app, slug)
+        log.info(
+            "crawl started", extra={"outlet": slug, "pid": proc.proc.pid, "log": str(proc.log_path)}
+        )
+        if started is not None:
+            started(proc)
+        try:
+            while proc.poll() is None:
+                if interrupted():
+                    proc.kill()
+                    proc.poll()
+                    proc.finish(engine)
+                    raise CrawlInterrupted(f"crawl of {slug} interrupted")
+                time.sleep(0.5)
+        finally:
+            if ended is not None:
+                ended(proc)
+        outcome = proc.finish(engine)
+        run = outcome.run or {}
+        counts = {k: run.get(k, 0) for k in ("pages", "new", "duplicates", "updated", "unchanged")}
+        log.log(
+            logging.INFO if outcome.status == "ok" else logging.WARNING,
+            "crawl ended",
+            extra={
+                "outlet": slug,
+                "status": outcome.status,
+                "seconds": round(time.monotonic() - proc.started, 1),
+                **counts,
+            },
+        )
+        return {**counts, "failed": int(outcome.status != "ok"), "status": outcome.status}
+
+    from core.jobs import record_job
+
+    return record_job(engine, f"crawl:{slug}", work, lambda r: r)
+
+
+def stored_something(counts: dict[str, Any]) -> bool:
+    """Did a crawl bring anything the flag job should look at?"""
+    return bool(counts.get("new") or counts.get("updated") or counts.get("duplicates"))
 
 
 def latest_run(engine: Engine, slug: str, since: dt.datetime) -> dict[str, object] | None:

@@ -25,10 +25,16 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate to ``revision``; at head, also bring the task engine's tables (PostgreSQL) to the
+    installed Procrastinate release, all in one transaction."""
+    from migrations.taskengine import ensure_schema
+
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+        if revision == "head" and conn.dialect.name == "postgresql":
+            ensure_schema(conn)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:

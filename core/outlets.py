@@ -46,3 +46,14 @@ def remove_outlet(engine: Engine, slug: str, *, keep_articles: bool = False) -> 
         return f"{row.slug}: removed" + (note if row.from_config else "")
 
     return in_transaction(engine, work, what="outlet remove")
+
+
+def enabled_outlet_url(engine: Engine, slug: str) -> str:
+    """The home page URL of an enabled outlet; :class:`OutletError` when it is unknown or off."""
+    with Session(engine) as session:
+        row = _outlet(session, slug)
+        if not row.enabled:
+            raise OutletError(
+                f"outlet {row.slug!r} is disabled (`mediawatch outlets enable {row.slug}` first)"
+            )
+        return row.url

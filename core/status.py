@@ -214,4 +214,112 @@ def collect_status(engine: Engine, settings: Settings) -> dict[str, Any]:
             "counts": counts,
             "outlets": _outlet_health(s, now),
             "jobs": _jobs(s, settings, now),
+            "cluster": cluster_status(engine, settings.cluster.stalled_seconds),
         }
+
+
+def live_workers(engine: Engine, stalled_seconds: float) -> int:
+    """How many distributed-mode workers sent a heartbeat lately (0 without the task engine)."""
+    from sqlalchemy import text
+
+    if engine.dialect.name != "postgresql":
+        return 0
+    with engine.connect() as conn:
+        if not conn.execute(
+            text("SELECT to_regclass('procrastinate_workers') IS NOT NULL")
+        ).scalar():
+            return 0
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM procrastinate_workers"
+                    " WHERE last_heartbeat > now() - make_interval(secs => :s)"
+                ),
+                {"s": stalled_seconds},
+            ).scalar()
+            or 0
+        )
+
+
+def cluster_status(engine: Engine, stalled_seconds: float) -> dict[str, Any] | None:
+    """Distributed mode at a glance, from the task engine's tables: the workers (name, last
+    heartbeat, alive, jobs running) and, per outlet, crawls queued / running (and where, since
+    when) / failed with the last error; flag and digest jobs likewise. None on SQLite."""
+    from sqlalchemy import text
+
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        if not conn.execute(text("SELECT to_regclass('procrastinate_jobs') IS NOT NULL")).scalar():
+            return None
+        workers = [
+            {
+                "id": row.id,
+                "name": row.name,
+                "last_heartbeat": row.last_heartbeat,
+                "alive": bool(row.alive),
+                "running": row.running,
+            }
+            for row in conn.execute(
+                text(
+                    "SELECT w.id, w.last_heartbeat, l.holder AS name,"
+                    " w.last_heartbeat > now() - make_interval(secs => :s) AS alive,"
+                    " (SELECT count(*) FROM procrastinate_jobs j"
+                    "   WHERE j.worker_id = w.id AND j.status = 'doing') AS running"
+                    " FROM procrastinate_workers w"
+                    " LEFT JOIN locks l ON l.name = 'worker:' || w.id::text"
+                    " ORDER BY w.id"
+                ),
+                {"s": stalled_seconds},
+            )
+        ]
+        names = {w["id"]: w["name"] or f"worker {w['id']}" for w in workers}
+        jobs: dict[str, dict[str, Any]] = {}
+        for row in conn.execute(
+            text(
+                "SELECT j.id, j.task_name, j.args, j.status::text AS status, j.worker_id,"
+                " j.attempts, (SELECT max(e.at) FROM procrastinate_events e"
+                "   WHERE e.job_id = j.id AND e.type = 'started') AS started_at"
+                " FROM procrastinate_jobs j"
+                " WHERE j.status IN ('todo', 'doing')"
+                "  OR (j.status IN ('failed', 'aborted') AND j.id IN (SELECT job_id"
+                "   FROM procrastinate_events WHERE at > now() - interval '1 day'))"
+                " ORDER BY j.id"
+            )
+        ):
+            task = row.task_name.removeprefix("mediawatch.").replace("crawl_outlet", "crawl")
+            args = row.args or {}
+            key = args.get("slug") or args.get("email") or ""
+            name = f"{task}:{key}" if key else task
+            entry = jobs.setdefault(
+                name,
+                {
+                    "job": name,
+                    "queued": 0,
+                    "running": 0,
+                    "failed_24h": 0,
+                    "running_on": None,
+                    "running_since": None,
+                },
+            )
+            if row.status == "todo":
+                entry["queued"] += 1
+            elif row.status == "doing":
+                entry["running"] += 1
+                entry["running_on"] = names.get(row.worker_id, "a worker now gone")
+                entry["running_since"] = row.started_at
+            else:
+                entry["failed_24h"] += 1
+        last_errors = text(
+            "SELECT r.job, r.error FROM job_runs r JOIN ("
+            " SELECT job, max(id) AS id FROM job_runs WHERE status = 'failed'"
+            " AND error <> '' GROUP BY job) last ON last.id = r.id"
+        )
+        errors = {str(job): str(error) for job, error in conn.execute(last_errors)}
+        for name, entry in jobs.items():
+            entry["last_error"] = errors.get(name, "")
+    return {
+        "workers": workers,
+        "workers_alive": sum(1 for w in workers if w["alive"]),
+        "jobs": sorted(jobs.values(), key=lambda j: str(j["job"])),
+    }

@@ -127,3 +127,57 @@ class CrawlRunRecorder:
 
         in_transaction(self.engine, work, what="crawl run end")
         spider.logger.info("crawl %s: %s", values["status"], {k: v for k, v in values.items() if v})
+
+
+class ParentWatch:
+    """Stops the crawl when the process that started it is gone.
+
+    A worker killed with SIGKILL cannot stop its crawl process (it runs in its own session), and
+    another worker will soon take the outlet over. Twice a second the crawl checks that its
+    parent (``MEDIAWATCH_PARENT_PID``) is still its parent; when it is not, the spider is closed
+    ("orphaned": the run is recorded as failed, every stored page is whole) and, should closing
+    hang, the process exits after ``HARD_EXIT_SECONDS``."""
+
+    HARD_EXIT_SECONDS = 20.0
+
+    def __init__(self, crawler: Crawler, parent: int) -> None:
+        self.crawler = crawler
+        self.parent = parent
+        self.check: LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ParentWatch:
+        from scrapy.exceptions import NotConfigured
+
+        from core.crawl import PARENT_ENV
+
+        value = os.environ.get(PARENT_ENV, "")
+        if not value.isdigit():
+            raise NotConfigured("not started by mediawatch")
+        ext = cls(crawler, int(value))
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.check = LoopingCall(self._check, spider)
+        self.check.start(0.5, now=True)
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self.check is not None and self.check.running:
+            self.check.stop()
+
+    def _check(self, spider: Spider) -> None:
+        if os.getppid() == self.parent:
+            return
+        from twisted.internet import reactor as _reactor
+
+        reactor: Any = _reactor
+        assert self.check is not None
+        self.check.stop()
+        spider.logger.warning(
+            "the process that started this crawl (pid %s) is gone: stopping", self.parent
+        )
+        reactor.callLater(self.HARD_EXIT_SECONDS, os._exit, 3)
+        assert self.crawler.engine is not None
+        self.crawler.engine.close_spider(spider, "orphaned")

@@ -45,6 +45,8 @@ class SiteServer:
     ) -> None:
         self.root = Path(root)
         self.slow_seconds = slow_seconds
+        # Every answer waits this long (a long-running crawl for the cluster's kill tests).
+        self.page_delay_seconds = 0.0
         self.substitutions: dict[str, str] = {}
         self.counts: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
@@ -128,6 +130,8 @@ class SiteServer:
                     server.counts[key] += 1
                 if parts.path.startswith("/faults/"):
                     return self._fault(parts.path.removeprefix("/faults/"))
+                if server.page_delay_seconds:
+                    time.sleep(server.page_delay_seconds)
                 target = server._resolve(parts.path, parts.query)
                 if target is None:
                     return self._send(

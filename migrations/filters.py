@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-# SQLite FTS5 tables (and their shadow tables) and the analysts' views cannot be modelled.
-UNMODELLED_PREFIXES = ("articles_fts", "v_")
+# SQLite FTS5 tables (and their shadow tables), the analysts' views and the task engine's tables
+# (Procrastinate's own schema, migrations.taskengine) are not modelled.
+UNMODELLED_PREFIXES = ("articles_fts", "v_", "procrastinate_", "task_engine_schema")
 # PostgreSQL's generated tsvector column (migration 0002), read only by search.
 UNMODELLED_COLUMNS = ("search_vector",)
 # Expression indexes (migration 0002) the models cannot declare portably.

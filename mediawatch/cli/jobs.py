@@ -137,11 +137,62 @@ def digest(app: App, dry_run: bool, out: Path | None) -> None:
 
 
 @main.command()
+@click.option(
+    "--distributed",
+    is_flag=True,
+    default=None,
+    help="enqueue the jobs for `mediawatch worker` processes instead of running them "
+    "(PostgreSQL; the default when [cluster] enabled = true)",
+)
 @pass_app
 @handle_errors
 @long_running
-def run(app: App) -> None:
-    """Run the scheduler in the foreground: crawls, flagging and digests on their schedules."""
+def run(app: App, distributed: bool | None) -> None:
+    """Run the scheduler in the foreground: crawls, flagging and digests on their schedules.
+
+    With --distributed, one machine's enqueuer for workers on many: a second one started on
+    another machine waits in standby and takes over when the first stops."""
     import scheduler
 
-    sys.exit(scheduler.run(app))
+    if distributed is None:
+        distributed = app.settings.cluster.enabled
+    if not distributed:
+        sys.exit(scheduler.run(app))
+    from mediawatch.cluster import Cluster, require_postgresql
+
+    require_postgresql(app, "`mediawatch run --distributed`")
+    cluster = Cluster(app)
+    try:
+        sys.exit(scheduler.run(app, enqueuer=cluster))
+    finally:
+        cluster.close()
+
+
+@main.command()
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    help="outlet crawls at once in this worker (default: [cluster] concurrency, "
+    "else [crawl] parallel_outlets)",
+)
+@pass_app
+@handle_errors
+@long_running
+def worker(app: App, concurrency: int | None) -> None:
+    """Take outlet crawls, flagging and digests from the task engine (distributed mode,
+    PostgreSQL), on any machine with the config. SIGTERM drains: running crawls get
+    [cluster] drain_seconds to finish, then go back to the queue for another worker."""
+    import logging
+
+    from mediawatch.cluster import Cluster, require_postgresql
+
+    require_postgresql(app, "`mediawatch worker`")
+    for name in ("mediawatch", "core", "alerts"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    cluster = Cluster(app)
+    console.print(
+        f"mediawatch worker on {cluster.engine.url.render_as_string(hide_password=True)}; "
+        "Ctrl-C or SIGTERM to stop",
+        highlight=False,
+    )
+    cluster.run_worker(concurrency)

@@ -93,7 +93,7 @@ def db_check(app: App) -> None:
 
 @main.group()
 def outlets() -> None:
-    """Outlets: list, add, sync, enable, disable, remove."""
+    """Outlets: list, add, sync, enable, disable, remove, crawl-now."""
 
 
 @outlets.command("list")
@@ -233,6 +233,30 @@ def outlets_sync(app: App) -> None:
     from core.sync import sync_config
 
     console.print(sync_config(app.ready_engine(), app.settings).summary())
+
+
+@outlets.command("crawl-now")
+@click.argument("slugs", nargs=-1, required=True)
+@pass_app
+@handle_errors
+def outlets_crawl_now(app: App, slugs: tuple[str, ...]) -> None:
+    """Queue a crawl of these outlets for the workers, ahead of the timetable (distributed mode,
+    PostgreSQL). An outlet already queued is not queued twice. `mediawatch crawl SLUG` crawls
+    here and now instead."""
+    from core.status import live_workers
+    from mediawatch.cluster import Cluster, require_postgresql
+
+    require_postgresql(app, "`outlets crawl-now` (distributed mode)")
+    cluster = Cluster(app)
+    try:
+        for slug in slugs:
+            click.echo(cluster.defer_crawl(slug.lower(), now=True).describe())
+    finally:
+        cluster.close()
+    if not live_workers(cluster.engine, app.settings.cluster.stalled_seconds):
+        click.echo(
+            "warning: no worker is running; start `mediawatch worker` to crawl the queue", err=True
+        )
 
 
 @main.group()

@@ -127,3 +127,32 @@ def render_status(data: dict[str, Any], console: Console) -> None:
             _fmt(j["next_run"]),
         )
     console.print(jobs)
+    cluster = data.get("cluster")
+    if cluster and (cluster["workers"] or cluster["jobs"]):
+        _render_cluster(cluster, console)
+
+
+def _render_cluster(cluster: dict[str, Any], console: Console) -> None:
+    workers = Table("worker", "id", "last heartbeat", "state", "running", title="workers")
+    for w in cluster["workers"]:
+        workers.add_row(
+            w["name"] or "-",
+            str(w["id"]),
+            _fmt(w["last_heartbeat"]),
+            "alive" if w["alive"] else "[red]silent (presumed dead)[/]",
+            str(w["running"]),
+        )
+    console.print(workers)
+    queue = Table(
+        "job", "queued", "running on", "since", "failed 24h", "last error", title="task queue"
+    )
+    for j in cluster["jobs"]:
+        queue.add_row(
+            j["job"],
+            str(j["queued"]),
+            _fmt(j["running_on"]),
+            _fmt(j["running_since"]),
+            str(j["failed_24h"]),
+            (j["last_error"] or "-")[:80],
+        )
+    console.print(queue)
