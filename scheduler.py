@@ -5,7 +5,8 @@
 * a crawl per enabled outlet every ``interval_minutes`` (with jitter), in its own OS process,
   killed and recorded as failed past ``[crawl].timeout_minutes``; flagging follows each crawl;
 * flagging every ``[flag].interval_minutes``;
-* each subscriber's digest on its cron, in its time zone.
+* each subscriber's digest on its cron, in its time zone;
+* outlet health every ``[health].interval_minutes`` (changes mailed to ``[alerts].admins``).
 
 On start the config is re-synced and whatever is overdue runs at once (an outlet never crawled,
 or last crawled longer ago than its interval). One scheduler per database (a lease in ``locks``,
@@ -36,6 +37,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
+from alerts.health import run_health
 from alerts.run import run_digests
 from core.app import App
 from core.crawl import CrawlProcess, crawl_recorded, stored_something
@@ -103,11 +105,20 @@ class Enqueuer(Protocol):
     def defer_crawl(self, slug: str) -> Any: ...
     def defer_flag(self) -> Any: ...
     def defer_digest(self, email: str) -> Any: ...
+    def defer_health(self) -> Any: ...
 
 
 def enqueue_job(defer: Callable[..., Any], *args: str) -> None:
     if not _stopping.is_set():
         log.info(defer(*args).describe())
+
+
+def health_job(config: str) -> None:
+    if _stopping.is_set():
+        return
+    result = run_health(_app(config))
+    for line in result.lines:
+        log.info(line)
 
 
 def heartbeat_job(config: str, holder: str) -> None:
@@ -135,10 +146,12 @@ def build_scheduler(
     crawl: Callable[..., None] = crawl_job
     flag: Callable[..., None] = flag_job
     digest: Callable[..., None] = digest_job
+    health: Callable[..., None] = health_job
     if enqueuer is not None:
         crawl = lambda _config, slug: enqueue_job(enqueuer.defer_crawl, slug)  # noqa: E731
         flag = lambda _config: enqueue_job(enqueuer.defer_flag)  # noqa: E731
         digest = lambda _config, email: enqueue_job(enqueuer.defer_digest, email)  # noqa: E731
+        health = lambda _config: enqueue_job(enqueuer.defer_health)  # noqa: E731
     sched = BlockingScheduler(
         timezone=dt.UTC,
         executors={"default": ThreadPoolExecutor(max_workers=settings.crawl.parallel_outlets + 3)},
@@ -172,6 +185,15 @@ def build_scheduler(
         id="flag",
         name="flag",
         next_run_time=now,
+        replace_existing=True,
+    )
+    sched.add_job(
+        health,
+        IntervalTrigger(seconds=settings.health.interval_minutes * 60),
+        args=[config],
+        id="health",
+        name="outlet health",
+        next_run_time=now + dt.timedelta(minutes=1),
         replace_existing=True,
     )
     for sub in settings.subscribers:

@@ -124,6 +124,35 @@ class WebConfig(_Section):
     database_url: str = ""  # e.g. a read-only PostgreSQL role; default: [database] url
 
 
+class HealthConfig(_Section):
+    """When an outlet is `degraded` or `silent` (core.health; docs/outlets.md explains each)."""
+
+    interval_minutes: float = Field(60, gt=0, description="how often health is re-assessed")
+    baseline_weeks: int = Field(4, ge=1)
+    volume_sigmas: float = Field(1.5, gt=0)
+    min_weekly_articles: float = Field(
+        5, ge=0, description="below this baseline the volume rule does not apply"
+    )
+    silent_crawls: int = Field(6, ge=1, description="finished crawls in a row with no new article")
+    share_drop: float = Field(
+        0.5, gt=0, lt=1, description="author/date share at or below this fraction of baseline"
+    )
+    min_articles_for_share: int = Field(5, ge=1)
+    error_rate: float = Field(0.5, gt=0, le=1, description="failed requests / requests, last crawl")
+    bot_wall_min: int = Field(3, ge=1, description="403/429/challenge answers that make a wall")
+
+
+class AlertsConfig(_Section):
+    admins: list[str] = Field(
+        [], description="mailed once when an outlet's health changes (ok/degraded/silent)"
+    )
+
+    @field_validator("admins")
+    @classmethod
+    def _admins(cls, v: list[str]) -> list[str]:
+        return [check_email(a) for a in v]
+
+
 class ClusterConfig(_Section):
     """Distributed mode (PostgreSQL only): `mediawatch worker` on any number of machines and one
     active `mediawatch run --distributed`. Every key has a default; see docs/operations.md."""
@@ -304,6 +333,8 @@ class Settings(BaseSettings):
     smtp: SmtpConfig = SmtpConfig()
     web: WebConfig = WebConfig()
     cluster: ClusterConfig = ClusterConfig()
+    health: HealthConfig = HealthConfig()
+    alerts: AlertsConfig = AlertsConfig()
     outlets: list[OutletConfig] = []
     watch: list[WatchConfig] = []
     subscribers: list[SubscriberConfig] = []

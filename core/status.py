@@ -208,11 +208,20 @@ def collect_status(engine: Engine, settings: Settings) -> dict[str, Any]:
             )
             or 0
         )
+        outlets = _outlet_health(s, now)
+    from core.health import assess
+
+    health = {h.slug: h for h in assess(engine, settings.health, now)}
+    for row in outlets:
+        h = health.get(row["slug"])
+        row["health"] = h.state if h else None  # disabled outlets are not assessed
+        row["health_reason"] = h.reason if h else ""
+    with read_session(engine) as s:
         return {
             "database": engine.url.render_as_string(hide_password=True),
             "now": now,
             "counts": counts,
-            "outlets": _outlet_health(s, now),
+            "outlets": outlets,
             "jobs": _jobs(s, settings, now),
             "cluster": cluster_status(engine, settings.cluster.stalled_seconds),
         }

@@ -7,7 +7,8 @@ the task engine, not from code of ours:
 * an outlet is never queued twice (``queueing_lock`` = the outlet) and never crawled by two
   workers at once, nor more than ``[cluster] per_host`` outlets of one host at once (``lock`` =
   one of ``per_host`` slots of the outlet's host: jobs sharing a lock run one after another);
-* flagging runs one at a time (``lock`` "flag"), each subscriber's digest likewise;
+* flagging runs one at a time (``lock`` "flag"), each subscriber's digest and the outlet-health
+  check likewise;
 * a worker that stops sending heartbeats (SIGKILL, a machine gone) is declared dead after
   ``[cluster] stalled_seconds``; any live worker then hands its running jobs back to the queue
   (``retry_job``) and another worker takes them. The orphaned crawl process stops itself
@@ -44,6 +45,7 @@ QUEUE = "mediawatch"
 CRAWL_TASK = "mediawatch.crawl_outlet"
 FLAG_TASK = "mediawatch.flag"
 DIGEST_TASK = "mediawatch.digest"
+HEALTH_TASK = "mediawatch.health"
 # `locks` rows naming Procrastinate's worker ids: "worker:<id>" held by "<host>:<pid>".
 WORKER_LEASE = "worker:"
 # Crawls asked for by a person (`outlets crawl-now`) go before the timetable's.
@@ -123,6 +125,7 @@ class Cluster:
         )
         self.flag_task = task(name=FLAG_TASK, queue=QUEUE, pass_context=True)(self._flag)
         self.digest_task = task(name=DIGEST_TASK, queue=QUEUE, pass_context=True)(self._digest)
+        self.health_task = task(name=HEALTH_TASK, queue=QUEUE, pass_context=True)(self._health)
 
     def _crawl_outlet(self, context: JobContext, slug: str) -> dict[str, Any]:
         from procrastinate.exceptions import JobAborted
@@ -154,6 +157,12 @@ class Cluster:
         from alerts.run import run_digests
 
         return run_digests(self.app, only=email).lines
+
+    def _health(self, context: JobContext) -> list[str]:
+        from alerts.health import run_health
+
+        result = run_health(self.app)
+        return result.changed + result.lines
 
     # -- deferring -------------------------------------------------------------------------
 
@@ -198,6 +207,9 @@ class Cluster:
             queueing_lock=f"digest:{email}",
             email=email,
         )
+
+    def defer_health(self) -> Deferred:
+        return self._defer(self.health_task, "health", lock="health", queueing_lock="health")
 
     # -- the worker ------------------------------------------------------------------------
 

@@ -321,4 +321,35 @@ class Lock(Base):
     expires_at: Mapped[dt.datetime]
 
 
+class HealthEvent(Base):
+    """An outlet's health changed (ok / degraded / silent), and why. The latest row per outlet is
+    its current state; admins are mailed each row once (health_deliveries)."""
+
+    __tablename__ = "health_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    previous: Mapped[str] = mapped_column(String(20), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    outlet: Mapped[Outlet] = relationship()
+
+
+class HealthDelivery(Base):
+    """A health change the SMTP server accepted for an admin: never sent to them again."""
+
+    __tablename__ = "health_deliveries"
+    __table_args__ = (UniqueConstraint("email", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("health_events.id", ondelete="CASCADE"), index=True
+    )
+    sent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    message_id: Mapped[str] = mapped_column(String(300), default="")
+
+
 Index("ix_appearances_outlet_published", Appearance.outlet_id, Appearance.published_at)

@@ -35,6 +35,7 @@ from crawler.discovery import (
 )
 from crawler.items import PageItem
 from crawler.profile import load_context
+from pipeline.botwall import bot_wall_reason
 from pipeline.urls import canonicalize
 
 MAX_SITEMAP_DEPTH = 3
@@ -134,7 +135,24 @@ class OutletSpider(scrapy.Spider):
                 extra={"outlet": self.slug, "url": response.url},
             )
             return False
+        if self._bot_wall(response, kind):
+            return False
         self._stat(f"discovery/{kind}_ok")
+        return True
+
+    def _bot_wall(self, response: Response, kind: str) -> bool:
+        """A challenge or block page instead of the content: counted as a bot wall (outlet
+        health tells it from "no news"), never stored."""
+        reason = bot_wall_reason(response.body, response.status)
+        if reason is None:
+            return False
+        self._stat(f"error/{kind}_bot_wall")
+        self.logger.warning(
+            "%s is behind a bot wall: %s",
+            kind,
+            reason,
+            extra={"outlet": self.slug, "url": response.url},
+        )
         return True
 
     def _refused(self, kind: str, exc: Exception, url: str) -> None:
@@ -263,6 +281,8 @@ class OutletSpider(scrapy.Spider):
         status = response.status
         if status in (404, 410):
             self._stat(f"error/article_http_{status}")
+            return
+        if status != 304 and self._bot_wall(response, "article"):
             return
         headers = response.headers
         redirects = list(response.meta.get("redirect_urls", []))

@@ -93,7 +93,7 @@ def db_check(app: App) -> None:
 
 @main.group()
 def outlets() -> None:
-    """Outlets: list, add, sync, enable, disable, remove, crawl-now."""
+    """Outlets: list, add, probe, health, sync, enable, disable, remove, crawl-now."""
 
 
 @outlets.command("list")
@@ -233,6 +233,109 @@ def outlets_sync(app: App) -> None:
     from core.sync import sync_config
 
     console.print(sync_config(app.ready_engine(), app.settings).summary())
+
+
+@outlets.command("probe")
+@click.argument("url")
+@click.option("--add", "add_slug", metavar="SLUG", help="append the block to the config and sync")
+@click.option(
+    "--delay",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="seconds between requests to the site",
+)
+@click.option("--sample", type=click.IntRange(min=1, max=50), default=8, show_default=True)
+@pass_app
+@handle_errors
+def outlets_probe(app: App, url: str, add_slug: str | None, delay: float, sample: int) -> None:
+    """Look at an outlet's home page (a URL or a host name) and propose its [[outlets]] block:
+    feeds, sitemaps, section pages and URL patterns found, tried on a sample of articles.
+
+    The TOML block goes to stdout and the report to stderr, so
+    `mediawatch outlets probe URL >> mediawatch.toml` works; --add SLUG appends it to the
+    config and syncs. robots.txt is obeyed and [crawl] user_agent sent."""
+    from crawler.probe import PoliteFetcher, ProbeError, probe, report, slug_for, toml_block
+
+    settings = app.settings
+    fetcher = PoliteFetcher(settings.crawl.user_agent, delay=delay)
+    try:
+        result = probe(url, fetcher, sample=sample)
+    except ProbeError as exc:
+        raise UsageFailure(str(exc)) from None
+    slug = (add_slug or slug_for(result.home)).lower()
+    block = toml_block(result, slug)
+    for line in report(result):
+        click.echo(line, err=True)
+    if not add_slug:
+        click.echo(block, nl=False)
+        return
+    from core.configfile import load_settings
+    from core.sync import sync_config
+
+    if any(o.slug == slug for o in settings.outlets):
+        raise UsageFailure(f"outlet {slug!r} is already in {app.config_path}")
+    path = app.config_path
+    before = path.read_text("utf-8") if path.exists() else ""
+    path.write_text(before.rstrip("\n") + "\n\n" + block if before else block, "utf-8")
+    try:
+        fresh = load_settings(path)
+    except Exception:
+        path.write_text(before, "utf-8")  # never leave a broken config behind
+        raise
+    click.echo(f"added [[outlets]] {slug} to {path}", err=True)
+    click.echo(sync_config(app.ready_engine(), fresh).summary(), err=True)
+
+
+@outlets.command("health")
+@format_option(("table", "json", "jsonl"))
+@pass_app
+@handle_errors
+def outlets_health(app: App, fmt: str) -> None:
+    """Each enabled outlet: ok, degraded or silent, why, and the signals behind it (new
+    articles against the outlet's own baseline, author and date shares, errors, bot walls).
+    The rules are in docs/outlets.md; [health] tunes them."""
+    from rich.table import Table
+
+    from core.health import assess
+
+    rows = [h.as_dict() for h in assess(app.ready_engine(), app.settings.health)]
+
+    def table(rows: list[dict[str, Any]]) -> Table:
+        from mediawatch.cli.render import health_cell
+
+        t = Table(
+            "outlet",
+            "health",
+            "since",
+            "new 7d",
+            "weekly baseline",
+            "authors",
+            "dates",
+            "errors",
+            "last new",
+            title="outlet health",
+        )
+        for r in rows:
+            t.add_row(
+                r["slug"],
+                health_cell(r["state"], r["reason"]),
+                f"{r['since']:%Y-%m-%d %H:%M}" if r["since"] else "-",
+                str(r["new_7d"]),
+                "-" if r["weekly_baseline"] is None else f"{r['weekly_baseline']:.1f}",
+                _pct(r["author_share"], r["author_share_baseline"]),
+                _pct(r["date_share"], r["date_share_baseline"]),
+                "-" if r["error_rate"] is None else f"{r['error_rate']:.0%}",
+                "-" if r["days_since_new"] is None else f"{r['days_since_new']} d ago",
+            )
+        return t
+
+    emit_rows(rows, fmt, [], table)
+
+
+def _pct(now: float | None, baseline: float | None) -> str:
+    cell = "-" if now is None else f"{now:.0%}"
+    return cell + ("" if baseline is None else f" (was {baseline:.0%})")
 
 
 @outlets.command("crawl-now")

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from core.crawl import reasons
@@ -80,6 +81,16 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+HEALTH_STYLE = {"ok": "green", "degraded": "yellow", "silent": "red"}
+
+
+def health_cell(state: str | None, reason: str) -> str:
+    if state is None:
+        return "-"
+    cell = f"[{HEALTH_STYLE.get(state, 'white')}]{state}[/]"
+    return f"{cell}\n{escape(reason)}" if reason else cell
+
+
 def render_status(data: dict[str, Any], console: Console) -> None:
     console.print(f"[bold]database[/] {data['database']}")
     counts = Table("table", "rows", title="counts")
@@ -88,6 +99,7 @@ def render_status(data: dict[str, Any], console: Console) -> None:
     console.print(counts)
     outlets = Table(
         "outlet",
+        "health",
         "last run",
         "pages",
         "errors",
@@ -104,6 +116,7 @@ def render_status(data: dict[str, Any], console: Console) -> None:
         run = o["last_run"] or {}
         outlets.add_row(
             o["slug"] + ("" if o["enabled"] else " (disabled)"),
+            health_cell(o.get("health"), o.get("health_reason", "")),
             _fmt(run.get("status")),
             _fmt(run.get("pages")),
             _fmt(run.get("errors")),
