@@ -13,7 +13,8 @@ The signals, per outlet (``[health]`` tunes every threshold; docs/outlets.md exp
 * errors: failed requests / requests of the last crawl above ``error_rate``; the last two crawls
   failed outright (no feed, sitemap or section page could be read): `degraded`;
 * bot walls: at least ``bot_wall_min`` answers of the last crawl were 403, 429 or a challenge
-  page served with 200 (pipeline.botwall): `degraded`, reason "bot wall".
+  page served with 200 (pipeline.botwall), or every discovery URL was behind one: `degraded`,
+  reason "bot wall".
 
 ``assess`` computes it all; ``record_changes`` stores a ``health_events`` row when an outlet's
 state changed, which `status`, `outlets health` and the admins' mail read.
@@ -165,7 +166,12 @@ def _assess_one(
         health.error_rate = _ratio(failed_requests, requests)
         health.last_error = next((r.message for r in runs if r.message), "")
         health.bot_wall = sum(v for k, v in errors.items() if k.endswith(BOT_WALL_SUFFIXES))
-        if health.bot_wall >= cfg.bot_wall_min:
+        # A wall: many refused or challenged answers, or every discovery URL behind one (the
+        # crawl could read no feed, sitemap or section page, and a wall is why).
+        walled = health.bot_wall >= cfg.bot_wall_min or (
+            health.bot_wall > 0 and last.status == "failed"
+        )
+        if walled:
             degraded.append(
                 f"bot wall: {health.bot_wall} answers refused or challenged (403/429/challenge "
                 "page) in the last crawl"
@@ -202,7 +208,7 @@ def _assess_one(
                 f"{name} share fell to {now_share:.0%} of new articles (baseline {base_share:.0%})"
             )
     quiet = runs[: cfg.silent_crawls]
-    walled = health.bot_wall >= cfg.bot_wall_min
+    walled = any(r.startswith("bot wall") for r in degraded)
     if (
         len(quiet) >= cfg.silent_crawls
         and all(r.new == 0 and r.updated == 0 and r.duplicates == 0 for r in quiet)

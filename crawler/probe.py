@@ -254,7 +254,9 @@ def _path_pattern(url: str, home: str, sections: Counter[str]) -> str:
             out.append(r"\d+")
         elif i == last:
             ext = re.search(r"\.(html?|php|aspx?)$", seg)
-            out.append(r"[^/]+" + (re.escape(ext.group(0)) if ext else ""))
+            stem = seg[: ext.start()] if ext else seg
+            word = r"\d+" if stem.isdigit() else r"[^/]+"
+            out.append(word + (re.escape(ext.group(0)) if ext else ""))
         else:
             out.append(r"\w+" if len(sections) > 1 else re.escape(seg))
     pattern = "/".join(out) + ("(amp/)?" if amp else "")

@@ -24,6 +24,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 LAST_MODIFIED = "Tue, 05 Mar 2024 08:00:00 GMT"
+CHALLENGE = (
+    b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
+    b"<h1>Checking your browser before accessing the site.</h1>"
+    b'<form id="challenge-form" action="/cdn-cgi/challenge-platform/h/b/orchestrate/jsch/v1">'
+    b"</form></body></html>"
+)
 TEXT_TYPES = (".html", ".xml", ".txt", ".json", ".rss", ".atom", "")
 
 
@@ -47,6 +53,9 @@ class SiteServer:
         self.slow_seconds = slow_seconds
         # Every answer waits this long (a long-running crawl for the cluster's kill tests).
         self.page_delay_seconds = 0.0
+        # When set, every page but robots.txt is a bot-wall challenge with this status (a site
+        # that put an anti-bot service in front of itself, for the outlet-health tests).
+        self.bot_wall: int | None = None
         self.substitutions: dict[str, str] = {}
         self.counts: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
@@ -132,6 +141,8 @@ class SiteServer:
                     return self._fault(parts.path.removeprefix("/faults/"))
                 if server.page_delay_seconds:
                     time.sleep(server.page_delay_seconds)
+                if server.bot_wall is not None and parts.path != "/robots.txt":
+                    return self._send(server.bot_wall, CHALLENGE, {"Content-Type": "text/html"})
                 target = server._resolve(parts.path, parts.query)
                 if target is None:
                     return self._send(

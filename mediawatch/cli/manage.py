@@ -275,6 +275,7 @@ def outlets_probe(app: App, url: str, add_slug: str | None, delay: float, sample
 
     if any(o.slug == slug for o in settings.outlets):
         raise UsageFailure(f"outlet {slug!r} is already in {app.config_path}")
+    engine = app.ready_engine()  # a database to sync to, before the config is touched
     path = app.config_path
     before = path.read_text("utf-8") if path.exists() else ""
     path.write_text(before.rstrip("\n") + "\n\n" + block if before else block, "utf-8")
@@ -284,7 +285,7 @@ def outlets_probe(app: App, url: str, add_slug: str | None, delay: float, sample
         path.write_text(before, "utf-8")  # never leave a broken config behind
         raise
     click.echo(f"added [[outlets]] {slug} to {path}", err=True)
-    click.echo(sync_config(app.ready_engine(), fresh).summary(), err=True)
+    click.echo(sync_config(engine, fresh).summary(), err=True)
 
 
 @outlets.command("health")
