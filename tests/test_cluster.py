@@ -23,7 +23,7 @@ from sqlalchemy import Engine, func, select, text
 
 from mediawatch.siteserver import SiteServer
 from models import Appearance, Article, CrawlRun, Outlet, make_engine, read_session
-from tests.conftest import SITES, run_cli
+from tests.conftest import ROOT, SITES, run_cli
 from tests.test_digest import SmtpServer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -459,3 +459,14 @@ def test_sqlite_refuses_distributed_mode_with_a_clear_message(
         assert done.returncode == 2, (args, done.stderr)
         assert "needs PostgreSQL" in done.stderr and "sqlite" in done.stderr
         assert "Traceback" not in done.stderr
+    # [cluster] enabled makes `run` the enqueuer: refused on SQLite too, and by scheduler.py.
+    cfg.write_text(f'[database]\nurl = "{sqlite_url}"\n[cluster]\nenabled = true\n', "utf-8")
+    done = run_cli("run", config=cfg, timeout=60)
+    assert done.returncode == 2 and "needs PostgreSQL" in done.stderr
+    script = subprocess.run(
+        [sys.executable, str(ROOT / "scheduler.py"), "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert script.returncode == 2 and "mediawatch run" in script.stderr
