@@ -110,6 +110,24 @@ def _synthetic_pages(n: int) -> list[tuple[str, str]]:
     return [synthetic_page(i) for i in range(n)]
 
 
+class RoundTrips:
+    """Statements sent to the database, plus BEGIN and COMMIT of each transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        from sqlalchemy import event
+
+        self.count = 0
+
+        def statement(*_: Any) -> None:
+            self.count += 1
+
+        def transaction(*_: Any) -> None:
+            self.count += 2  # BEGIN, COMMIT
+
+        event.listen(engine, "before_cursor_execute", statement)
+        event.listen(engine, "commit", transaction)
+
+
 def store_throughput(make_db: Any, n: int = 300) -> dict[str, Any]:
     pages = _synthetic_pages(n)
     t0 = time.perf_counter()
@@ -117,6 +135,7 @@ def store_throughput(make_db: Any, n: int = 300) -> dict[str, Any]:
     extract_s = time.perf_counter() - t0
     with make_db() as engine:
         oid = bench_outlet(engine)
+        trips = RoundTrips(engine)
         t0 = time.perf_counter()
         for page, url in extracted:
             store_page(engine, oid, page, FetchInfo(url))
@@ -127,6 +146,7 @@ def store_throughput(make_db: Any, n: int = 300) -> dict[str, Any]:
         "store_per_s": n / store_s,
         "ingest_per_s": n / (extract_s + store_s),
         "store_share": store_s / (extract_s + store_s),
+        "trips": trips.count / n,
     }
 
 
@@ -154,15 +174,16 @@ def markdown(res: dict[str, Any]) -> str:
             )
     lines += [
         "",
-        "Store throughput (synthetic 250-word articles, one transaction per page, one process):",
+        "Store throughput (synthetic 250-word articles, one transaction per page, one process). "
+        "Round trips: statements sent plus BEGIN and COMMIT, per stored page (goal of issue 15: 3):",
         "",
-        "| database | extraction alone | store alone | ingest (extract + store) | store share of ingest |",
-        "|---|---:|---:|---:|---:|",
+        "| database | extraction alone | store alone | ingest (extract + store) | store share of ingest | round trips per page |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for name, r in res["store"].items():
         lines.append(
             f"| {name} | {r['extract_per_s']:.0f} pages/s | {r['store_per_s']:.0f} pages/s | "
-            f"{r['ingest_per_s']:.0f} pages/s | {r['store_share']:.0%} |"
+            f"{r['ingest_per_s']:.0f} pages/s | {r['store_share']:.0%} | {r['trips']:.1f} |"
         )
     return "\n".join(lines)
 

@@ -77,19 +77,32 @@ def author_ids(session: Session, authors: list[AuthorName]) -> list[int]:
     return ids
 
 
-def set_article_authors(session: Session, article: Article, authors: list[AuthorName]) -> None:
+def set_article_authors(
+    session: Session, article: Article, authors: list[AuthorName], *, fresh: bool = False
+) -> None:
+    """``fresh``: the article was created in this transaction and has no authors yet (no need
+    to read or delete any: two round trips fewer per new article)."""
     ids = list(dict.fromkeys(author_ids(session, authors)))
-    if [aa.author_id for aa in article.authors] == ids:
-        return
-    session.execute(delete(ArticleAuthor).where(ArticleAuthor.article_id == article.id))
-    session.expire(article, ["authors"])
+    if not fresh:
+        if [aa.author_id for aa in article.authors] == ids:
+            return
+        session.execute(delete(ArticleAuthor).where(ArticleAuthor.article_id == article.id))
+        session.expire(article, ["authors"])
     for pos, aid in enumerate(ids):
         session.add(ArticleAuthor(article_id=article.id, author_id=aid, position=pos))
 
 
 def _set_text(
-    session: Session, art: Article, page: Extracted, fp: Fingerprint, threshold: float
+    session: Session,
+    art: Article,
+    page: Extracted,
+    fp: Fingerprint,
+    threshold: float,
+    *,
+    fresh: bool = False,
 ) -> None:
+    """Give ``art`` this page's text and its LSH bands (``fresh``: a new article, which has no
+    bands to delete)."""
     art.title = page.title
     art.lead = page.lead
     art.text = page.text
@@ -104,7 +117,8 @@ def _set_text(
     art.flagged_at = None
     art.updated_at = utcnow()
     session.flush()
-    session.execute(delete(LshBand).where(LshBand.article_id == art.id))
+    if not fresh:
+        session.execute(delete(LshBand).where(LshBand.article_id == art.id))
     if fp.signature is not None:
         session.execute(
             insert(LshBand),
@@ -189,13 +203,14 @@ def store_page(
         known = known_appearance(session, variants)
         if known is not None:
             return _refresh(session, known, page, fetch, fp, variants, canonical, threshold)
-        art = _match_existing(session, fp, threshold, outlet_id)
-        if art is None and session.get_bind().dialect.name == "postgresql":
+        if session.get_bind().dialect.name == "postgresql":
+            # Concurrent crawls must not both create the same article: an unknown page takes the
+            # lock first, then looks again (another writer may have stored it meanwhile).
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": NEW_ARTICLE_LOCK})
             known = known_appearance(session, variants)
             if known is not None:
                 return _refresh(session, known, page, fetch, fp, variants, canonical, threshold)
-            art = _match_existing(session, fp, threshold, outlet_id)
+        art = _match_existing(session, fp, threshold, outlet_id)
         status = "duplicate"
         if art is None:
             status = "new"
@@ -205,7 +220,7 @@ def store_page(
                 last_seen=fetch.fetched_at,
             )
             session.add(art)
-            _set_text(session, art, page, fp, threshold)
+            _set_text(session, art, page, fp, threshold, fresh=True)
         app = Appearance(
             article_id=art.id,
             outlet_id=outlet_id,
@@ -228,7 +243,7 @@ def store_page(
         art.last_seen = fetch.fetched_at
         if status == "new":
             art.original_appearance_id = app.id
-            set_article_authors(session, art, page.authors)
+            set_article_authors(session, art, page.authors, fresh=True)
         else:
             before = art.original_appearance_id
             choose_original(session, art)
