@@ -61,6 +61,18 @@ def main() -> int:
     section("crawl", "Crawl throughput", lambda: crawl.markdown(crawl.run()))
     section("startup", "CLI start-up", lambda: startup.markdown(startup.run()))
     section("web", "Web view latency at 100k articles", lambda: web.markdown(web.run()))
+    from bench.dbs import pg_available
+
+    if pg_available():
+        from bench import cluster
+
+        section(
+            "cluster",
+            "Distributed crawling — 1, 2 and 3 workers on one PostgreSQL",
+            lambda: cluster.markdown(cluster.run()),
+        )
+    else:
+        print("(PostgreSQL unreachable: the distributed-crawling benchmark is skipped)")
     if not only:
         header = [
             "# Benchmark results",
