@@ -140,6 +140,9 @@ class HealthConfig(_Section):
     min_articles_for_share: int = Field(5, ge=1)
     error_rate: float = Field(0.5, gt=0, le=1, description="failed requests / requests, last crawl")
     bot_wall_min: int = Field(3, ge=1, description="403/429/challenge answers that make a wall")
+    stale_source_hours: float = Field(
+        48, gt=0, description="a feed or sitemap whose entries did not change for this long"
+    )
 
 
 class AlertsConfig(_Section):

@@ -12,6 +12,9 @@ The signals, per outlet (``[health]`` tunes every threshold; docs/outlets.md exp
   that dropped the byline markup);
 * errors: failed requests / requests of the last crawl above ``error_rate``; the last two crawls
   failed outright (no feed, sitemap or section page could be read): `degraded`;
+* stale sources: a feed or sitemap still read by the crawls whose entries have not changed for
+  ``stale_source_hours`` while the outlet publishes (new articles last week, or a baseline of at
+  least ``min_weekly_articles``): `degraded`;
 * bot walls: at least ``bot_wall_min`` answers of the last crawl were 403, 429 or a challenge
   page served with 200 (pipeline.botwall), or every discovery URL was behind one: `degraded`,
   reason "bot wall".
@@ -38,6 +41,7 @@ from models import (
     CrawlRun,
     HealthEvent,
     Outlet,
+    Source,
     in_transaction,
     read_session,
     utcnow,
@@ -64,6 +68,7 @@ class OutletHealth:
     errors_by_kind: dict[str, int] = field(default_factory=dict)
     last_error: str = ""
     bot_wall: int = 0
+    stale_sources: list[str] = field(default_factory=list)
     since: dt.datetime | None = None  # when the outlet entered this state (recorded changes)
 
     @property
@@ -183,6 +188,26 @@ def _assess_one(
             )
         if len(runs) >= 2 and all(r.status == "failed" for r in runs[:2]):
             degraded.append(f"the last 2 crawls failed: {runs[0].message or 'nothing readable'}")
+    # Feeds and sitemaps still read by the crawls but listing the same entries for too long,
+    # on an outlet that publishes (this week, or in its baseline).
+    stale_after = now - dt.timedelta(hours=cfg.stale_source_hours)
+    publishes = last_week > 0 or (
+        bool(baseline) and statistics.fmean(baseline) >= cfg.min_weekly_articles
+    )
+    for src in session.scalars(
+        select(Source).where(
+            Source.outlet_id == outlet.id,
+            Source.last_checked_at >= stale_after,
+            Source.last_changed_at < stale_after,
+        )
+    ):
+        days = (now - src.last_changed_at).total_seconds() / 86400
+        health.stale_sources.append(src.url)
+        if publishes:
+            degraded.append(
+                f"{src.kind} {src.url} has listed the same {src.entries} entries for "
+                f"{days:.1f} days while the outlet publishes"
+            )
     # Volume: the Media Cloud rule, on outlets with a meaningful baseline.
     if len(baseline) >= 2 and statistics.fmean(baseline) >= cfg.min_weekly_articles:
         mean, sd = statistics.fmean(baseline), statistics.pstdev(baseline)

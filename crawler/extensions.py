@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections import Counter
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from sqlalchemy import select
 from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThread
 
 from crawler.profile import crawl_context
-from models import CrawlRun, in_transaction, utcnow
+from models import CrawlRun, Source, in_transaction, utcnow
 
 
 def summarise(stats: dict[str, Any], reason: str) -> dict[str, Any]:
@@ -54,6 +56,32 @@ def summarise(stats: dict[str, Any], reason: str) -> dict[str, Any]:
         "http_statuses": dict(http),
         "message": "" if reason == "finished" else f"closed: {reason}",
     }
+
+
+def record_sources(
+    session: Any, outlet_id: int, sources: dict[str, tuple[str, str, int]], now: dt.datetime
+) -> None:
+    """Each feed and sitemap read: checked now; changed now if what it lists changed."""
+    known = {s.url: s for s in session.scalars(select(Source).where(Source.outlet_id == outlet_id))}
+    for url, (kind, digest, entries) in sources.items():
+        row = known.get(url)
+        if row is None:
+            session.add(
+                Source(
+                    outlet_id=outlet_id,
+                    url=url,
+                    kind=kind,
+                    content_hash=digest,
+                    entries=entries,
+                    first_seen=now,
+                    last_changed_at=now,
+                    last_checked_at=now,
+                )
+            )
+            continue
+        if row.content_hash != digest:
+            row.content_hash, row.last_changed_at = digest, now
+        row.entries, row.last_checked_at = entries, now
 
 
 PROGRESS_SECONDS = 3.0
@@ -119,11 +147,15 @@ class CrawlRunRecorder:
         values = summarise(self.crawler.stats.get_stats(), reason)
         run_id = self.run_id
 
+        sources: dict[str, tuple[str, str, int]] = dict(getattr(spider, "sources", {}))
+        outlet_id = crawl_context(self.crawler).profile.outlet_id
+
         def work(session: Any) -> None:
             run = session.get(CrawlRun, run_id)
             for key, value in values.items():
                 setattr(run, key, value)
             run.finished_at = utcnow()
+            record_sources(session, outlet_id, sources, run.finished_at)
 
         in_transaction(self.engine, work, what="crawl run end")
         spider.logger.info("crawl %s: %s", values["status"], {k: v for k, v in values.items() if v})

@@ -321,6 +321,24 @@ class Lock(Base):
     expires_at: Mapped[dt.datetime]
 
 
+class Source(Base):
+    """A feed or sitemap an outlet's crawls read: when its list of entries last changed (a feed
+    that stopped changing while the outlet still publishes is a broken feed)."""
+
+    __tablename__ = "sources"
+    __table_args__ = (UniqueConstraint("outlet_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))  # feed | sitemap
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_checked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class HealthEvent(Base):
     """An outlet's health changed (ok / degraded / silent), and why. The latest row per outlet is
     its current state; admins are mailed each row once (health_deliveries)."""

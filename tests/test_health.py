@@ -18,7 +18,16 @@ from core.app import App
 from core.config import HealthConfig
 from core.health import assess
 from mediawatch.siteserver import CHALLENGE, SiteServer
-from models import Appearance, CrawlRun, HealthEvent, Outlet, make_engine, read_session, utcnow
+from models import (
+    Appearance,
+    CrawlRun,
+    HealthEvent,
+    Outlet,
+    Source,
+    make_engine,
+    read_session,
+    utcnow,
+)
 from pipeline.botwall import bot_wall_reason
 from tests.conftest import run_cli
 from tests.test_digest import SmtpServer
@@ -78,6 +87,7 @@ class Gazette:
         self.root = root
         self.articles: list[tuple[int, bool]] = []  # (number, has byline)
         self.bylines = True
+        self.feed_frozen = False  # the feed stops updating; the sitemap goes on
         (root / "gazette").mkdir(parents=True)
         (root / "robots.txt").write_text("User-agent: *\nAllow: /\n")
         self.write()
@@ -122,6 +132,17 @@ class Gazette:
         path.write_text(page, "utf-8")
 
     def write(self) -> None:
+        urls = "".join(
+            f"<url><loc>{{{{BASE}}}}/gazette/news/report-{i}.html</loc></url>"
+            for i, _ in self.articles
+        )
+        (self.root / "gazette" / "sitemap.xml").write_text(
+            '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"{urls}</urlset>",
+            "utf-8",
+        )
+        if self.feed_frozen:
+            return
         items = "".join(
             f"<item><title>Report number {i}</title>"
             f"<link>{{{{BASE}}}}/gazette/news/report-{i}.html</link></item>"
@@ -141,7 +162,9 @@ def gazette(tmp_path: Path) -> Iterator[tuple[Gazette, SiteServer]]:
         yield site, server
 
 
-def gazette_config(tmp_path: Path, server: SiteServer, smtp_port: int = 25) -> Path:
+def gazette_config(
+    tmp_path: Path, server: SiteServer, smtp_port: int = 25, *, sitemap: bool = False
+) -> Path:
     cfg = tmp_path / "mediawatch.toml"
     cfg.write_text(
         '[database]\nurl = "sqlite:///mediawatch.db"\n'
@@ -150,7 +173,8 @@ def gazette_config(tmp_path: Path, server: SiteServer, smtp_port: int = 25) -> P
         f'[alerts]\nadmins = ["ops@example.org"]\n[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\n'
         '[[outlets]]\nslug = "gazette"\nname = "The Gazette"\n'
         f'url = "{server.base}/gazette/"\nfeeds = ["{server.base}/gazette/rss.xml"]\n'
-        "article_patterns = ['/gazette/news/report-\\d+\\.html$']\n",
+        + (f'sitemaps = ["{server.base}/gazette/sitemap.xml"]\n' if sitemap else "")
+        + "article_patterns = ['/gazette/news/report-\\d+\\.html$']\n",
         "utf-8",
     )
     assert run_cli("init", config=cfg).returncode == 0
@@ -265,6 +289,38 @@ def test_a_bot_wall_is_a_wall_not_silence(
         errors = s.scalars(select(CrawlRun.errors).order_by(CrawlRun.id.desc())).first()
     engine.dispose()
     assert errors == {"feed_bot_wall": 1} if wall == 200 else {"feed_http_403": 1}
+
+
+@pytest.mark.slow
+def test_a_feed_that_stopped_changing_while_the_sitemap_goes_on_degrades_the_outlet(
+    tmp_path: Path, gazette: tuple[Gazette, SiteServer]
+) -> None:
+    site, server = gazette
+    cfg = gazette_config(tmp_path, server, sitemap=True)
+    site.publish(4)
+    crawl(cfg)
+    site.feed_frozen = True
+    site.publish(3)  # in the sitemap only
+    crawl(cfg)
+    assert health(cfg)["state"] == "ok"  # not long enough yet
+    # Two days and a bit later (the feed's last change moved back; the sitemap changed "now").
+    engine = engine_of(cfg)
+    with engine.begin() as conn:
+        feed_changed = conn.execute(
+            select(Source.last_changed_at).where(Source.kind == "feed")
+        ).scalar_one()
+        conn.execute(
+            update(Source)
+            .where(Source.kind == "feed")
+            .values(last_changed_at=feed_changed - dt.timedelta(hours=60))
+        )
+        kinds = dict(conn.execute(select(Source.kind, Source.entries)).tuples().all())
+    engine.dispose()
+    assert kinds == {"feed": 4, "sitemap": 7}
+    row = health(cfg)
+    assert row["state"] == "degraded", row
+    assert row["stale_sources"] == [f"{server.base}/gazette/rss.xml"]
+    assert "has listed the same 4 entries for 2.5 days" in str(row["reason"])
 
 
 def test_the_volume_rule_compares_last_week_with_the_outlets_own_baseline(

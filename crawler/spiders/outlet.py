@@ -8,6 +8,7 @@ pipeline). ``scrapy crawl outlet -a outlet=SLUG``; the config comes from ``MEDIA
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
@@ -73,6 +74,8 @@ class OutletSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.args = OutletArgs(outlet=outlet)
         self.slug = self.args.outlet
+        # Feeds and sitemaps read by this crawl: url -> (kind, fingerprint of entries, count).
+        self.sources: dict[str, tuple[str, str, int]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> OutletSpider:
@@ -155,6 +158,13 @@ class OutletSpider(scrapy.Spider):
         )
         return True
 
+    def _read_source(self, url: str, kind: str, entries: list[Entry]) -> None:
+        """Note what this feed or sitemap lists (the run's recorder stores whether it changed
+        since the last crawl: outlet health spots a feed that stopped updating)."""
+        listed = "\n".join(sorted(e.url for e in entries))
+        digest = hashlib.sha256(listed.encode("utf-8", "replace")).hexdigest()
+        self.sources[url] = (kind, digest, len(entries))
+
     def _refused(self, kind: str, exc: Exception, url: str) -> None:
         """A feed or sitemap that is unsafe (declares entities) or is no feed/sitemap at all."""
         self._stat(f"error/{kind}_{'unsafe' if isinstance(exc, UnsafeXML) else 'malformed'}")
@@ -175,6 +185,7 @@ class OutletSpider(scrapy.Spider):
         except (UnsafeXML, MalformedDocument) as exc:
             self._refused("feed", exc, response.url)
             return
+        self._read_source(response.url, "feed", entries)
         if problem:
             self._stat("error/feed_malformed")
             self.logger.warning(
@@ -193,6 +204,7 @@ class OutletSpider(scrapy.Spider):
         except (UnsafeXML, MalformedDocument) as exc:
             self._refused("sitemap", exc, response.url)
             return
+        self._read_source(response.url, "sitemap", entries)
         depth = response.meta.get("depth_sm", 0)
         if kind == "index":
             if depth >= MAX_SITEMAP_DEPTH:

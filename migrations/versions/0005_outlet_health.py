@@ -1,6 +1,7 @@
-"""outlet health: state changes and their admin notices
+"""outlet health: state changes and their admin notices; feeds and sitemaps that stop changing
 
-Each outlet's health (ok / degraded / silent, core.health) is recorded when it changes; admins
+`sources` records, per outlet, each feed and sitemap its crawls read and when its entries last
+changed. Each outlet's health (ok / degraded / silent, core.health) is recorded when it changes; admins
 (`[alerts] admins`) are mailed every change once, recorded in health_deliveries after the SMTP
 server accepted it.
 
@@ -25,6 +26,28 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "sources",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("outlet_id", sa.Integer(), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("entries", sa.Integer(), nullable=False),
+        sa.Column("first_seen", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_changed_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_checked_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["outlet_id"],
+            ["outlets.id"],
+            name=op.f("fk_sources_outlet_id_outlets"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sources")),
+        sa.UniqueConstraint("outlet_id", "url", name=op.f("uq_sources_outlet_id_url")),
+    )
+    with op.batch_alter_table("sources", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sources_outlet_id"), ["outlet_id"], unique=False)
     op.create_table(
         "health_events",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -75,3 +98,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_health_events_outlet_id"))
 
     op.drop_table("health_events")
+    with op.batch_alter_table("sources", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sources_outlet_id"))
+
+    op.drop_table("sources")
