@@ -196,7 +196,11 @@ BIO_RE_ROMANCE = re.compile(
     r"historiador[a]?|historien(?:ne)?|soci[óo]log[oa]|sociologue|diplomat|abogad[oa]|advogad[oa]|"
     r"avocat|columnista|colunista|chroniqueu(?:r|se)|redactor[a]?|rédact(?:eur|rice)|Redakteur(?:in)?|"
     r"corresponsal|correspondente|correspondant[e]?|Korrespondent(?:in)?|director[a]?|directeur|"
-    r"diretor[a]?|fundador[a]?|fondat(?:eur|rice)|senior|ex)\b",
+    r"diretor[a]?|fundador[a]?|fondat(?:eur|rice)|senior|ex|"
+    r"ingenier[oa]|ingénieure?|Ingenieur(?:in)?|engenheir[oa]|ingegnere|m[ée]dic[oa]|médecin|"
+    r"Arzt|Ärztin|catedr[áa]tic[oa]|consultor[a]?|consultante?|presidente|présidente?|"
+    r"miembro|membre|Mitglied|embajador[a]?|ambassad(?:eur|rice)|Botschafter(?:in)?|"
+    r"exministr[oa]|ex-ministre|investigador[a]?|docente|enseignante?|Dozent(?:in)?)\b",
     re.IGNORECASE,
 )
 

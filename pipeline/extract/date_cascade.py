@@ -4,6 +4,7 @@ selector, datelines, the URL, the feed, then htmldate on markup only."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from lxml import html as lhtml
 
@@ -13,6 +14,27 @@ from pipeline.authors import (
 )
 from pipeline.extract.model import FeedHints, OutletRules, css_xpath, text_of
 from pipeline.structured import Structured
+
+# Dateline elements by the classes themes give them (WordPress's "entry-date published updated"
+# included), leaves only.
+DATELINE_XPATH = (
+    "//*[contains(@class,'dateline') or contains(@class,'entry-date') or contains(@class,'post-date')"
+    " or contains(@class,'published') or contains(@class,'article-date')][not(*)]"
+)
+# Then, when those give nothing: any element whose class or itemprop names a date or a timestamp
+# ("date", "story-date", "article__date", "timestamp", itemprop=datePublished) — not one naming an
+# update or a modification (the first publication is wanted), not one in a list, an aside, the
+# navigation, the footer, a link or a teaser (an <article> without the headline: related
+# articles carry their own dates), and only with a year in it (a bare "March 18" in a widget would take the fetch year).
+DATE_CLASS_XPATH = (
+    "//*[(contains(translate(@class,'DATE','date'),'date') or contains(@class,'timestamp')"
+    " or @itemprop='datePublished')"
+    " and not(contains(translate(@class,'UPDATEMODIF','updatemodif'),'update'))"
+    " and not(contains(translate(@class,'UPDATEMODIF','updatemodif'),'modif'))]"
+    "[not(*)][not(ancestor::li or ancestor::aside or ancestor::nav or ancestor::footer"
+    " or ancestor::a or ancestor::article[not(.//h1)])]"
+)
+YEAR_RE = re.compile(r"(?:19|20)\d\d|[١۱][٩۹][٠-٩۰-۹]{2}|[٢۲][٠۰][٠-٩۰-۹]{2}")
 
 
 def pick_dates(
@@ -41,11 +63,15 @@ def pick_dates(
             )
     dateline = [
         visible(nfc_spaces(el.text_content()))
-        for el in tree.xpath(
-            "//*[contains(@class,'dateline') or contains(@class,'entry-date') or contains(@class,'post-date') or contains(@class,'published') or contains(@class,'article-date')][not(*)]"
-        )[:3]
+        for el in tree.xpath(DATELINE_XPATH)[:3]
         if 4 < len(el.text_content().strip()) < 80
     ]
+    if not any(dateline):
+        dateline = [
+            visible(nfc_spaces(el.text_content()))
+            for el in tree.xpath(DATE_CLASS_XPATH)[:3]
+            if 4 < len(el.text_content().strip()) < 80 and YEAR_RE.search(el.text_content())
+        ]
     candidates: list[tuple[str, dt.datetime | None]] = [
         (
             "json-ld",
