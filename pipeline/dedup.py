@@ -9,6 +9,7 @@ few candidates — no in-memory index to rebuild, and every crawler process sees
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterable
@@ -17,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
-from sqlalchemy import BigInteger, any_, bindparam, select
+from sqlalchemy import BigInteger, Engine, any_, bindparam, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -134,6 +135,49 @@ def known_appearance(session: Session, urls: Iterable[str]) -> Appearance | None
     if app_id is None:
         app_id = session.scalar(select(Appearance.id).where(Appearance.url.in_(wanted)).limit(1))
     return session.get(Appearance, app_id) if app_id is not None else None
+
+
+@dataclass(frozen=True)
+class KnownUrl:
+    """What the crawler needs of a stored URL: when its article was published (or first seen),
+    and the validators for a conditional GET."""
+
+    seen: dt.datetime
+    etag: str
+    last_modified: str
+
+
+def known_urls(engine: Engine, urls: list[str]) -> dict[str, KnownUrl]:
+    """Which of these URL spellings were stored before: two queries for the whole list (the URL
+    variants, then the appearances' own URLs for those not found among them)."""
+    wanted = list(dict.fromkeys(urls))
+    if not wanted:
+        return {}
+    fields = (
+        Appearance.published_at,
+        Appearance.first_seen,
+        Appearance.etag,
+        Appearance.last_modified,
+    )
+    found: dict[str, KnownUrl] = {}
+    with Session(engine) as session:
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = list(
+                session.execute(
+                    select(Url.url, *fields)
+                    .join(Appearance, Appearance.id == Url.appearance_id)
+                    .where(Url.url.in_(chunk))
+                ).all()
+            )
+            missing = set(chunk) - {r[0] for r in rows}
+            if missing:
+                rows += session.execute(
+                    select(Appearance.url, *fields).where(Appearance.url.in_(missing))
+                ).all()
+            for url, published, first_seen, etag, last_modified in rows:
+                found[url] = KnownUrl(published or first_seen, etag or "", last_modified or "")
+    return found
 
 
 _BAND_COLUMNS = (LshBand.article_id, LshBand.band, LshBand.key, Article.minhash)

@@ -37,6 +37,7 @@ from crawler.discovery import (
 from crawler.items import PageItem
 from crawler.profile import load_context
 from pipeline.botwall import bot_wall_reason
+from pipeline.dedup import known_urls
 from pipeline.urls import canonicalize
 
 MAX_SITEMAP_DEPTH = 3
@@ -193,8 +194,7 @@ class OutletSpider(scrapy.Spider):
                 problem,
                 extra={"outlet": self.slug, "url": response.url},
             )
-        for e in entries:
-            yield from self.article_request(e, response.url, "feed")
+        yield from self.article_requests(entries, response.url, "feed")
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         if not self._ok(response, "sitemap"):
@@ -221,8 +221,7 @@ class OutletSpider(scrapy.Spider):
                         meta={"mw_kind": "sitemap", "depth_sm": depth + 1},
                     )
             return
-        for e in entries:
-            yield from self.article_request(e, response.url, "sitemap")
+        yield from self.article_requests(entries, response.url, "sitemap")
 
     def parse_section(self, response: Response) -> Iterator[Any]:
         if not self._ok(response, "section"):
@@ -231,16 +230,18 @@ class OutletSpider(scrapy.Spider):
         next_pages = set(
             response.css("link[rel=next]::attr(href), a[rel=next]::attr(href)").getall()
         )
+        listed: list[Entry] = []
         for href in response.css("a::attr(href)").getall():
             url = response.urljoin(href.strip())
             if not url.startswith(("http://", "https://")) or not self._own(url):
                 continue
             if self._is_article(url):
-                yield from self.article_request(Entry(url), response.url, "section")
+                listed.append(Entry(url))
             elif is_pagination(url) and urlsplit(url).path.startswith(
                 urlsplit(response.url).path.split("page/")[0]
             ):
                 next_pages.add(url)
+        yield from self.article_requests(listed, response.url, "section")
         if page < self.context.crawl.section_max_pages:
             for href in next_pages:
                 yield scrapy.Request(
@@ -261,33 +262,59 @@ class OutletSpider(scrapy.Spider):
     def _too_old(self, when: dt.datetime | None) -> bool:
         return bool(self.oldest and when and when < self.oldest)
 
-    def article_request(self, entry: Entry, source_url: str, via: str) -> Iterator[scrapy.Request]:
-        seen_as = urljoin(source_url, entry.url.strip()).split("#")[0]
-        url = canonicalize(seen_as)
-        if not self._own(url):
-            self._stat("skipped/offsite")
+    def article_requests(
+        self, entries: list[Entry], source_url: str, via: str
+    ) -> Iterator[scrapy.Request]:
+        """Requests for the article URLs a feed, sitemap or section page lists. Whether each is
+        known is asked once for the whole list (one look-up per document, not one per URL): a
+        known URL is skipped, unless its article is recent (``revisit_hours``), then re-checked
+        with a conditional GET."""
+        wanted: list[tuple[Entry, str, str]] = []
+        for entry in entries:
+            seen_as = urljoin(source_url, entry.url.strip()).split("#")[0]
+            url = canonicalize(seen_as)
+            if not self._own(url):
+                self._stat("skipped/offsite")
+            elif not self._is_article(url):
+                self._stat("skipped/not_article_url")
+            elif self._too_old(entry.published_at):
+                self._stat("skipped/too_old")
+            else:
+                wanted.append((entry, seen_as, url))
+        if not wanted:
             return
-        if not self._is_article(url):
-            self._stat("skipped/not_article_url")
-            return
-        if self._too_old(entry.published_at):
-            self._stat("skipped/too_old")
-            return
-        yield scrapy.Request(
-            url,
-            self.parse_article,
-            errback=self.on_error,
-            meta={
-                "mw_article": True,
-                "mw_kind": "article",
-                "hints": entry.hints(),
-                "via": via,
-                # The spelling the feed/sitemap/section gave (tracking parameters and all): the
-                # request goes to the canonical one, the store records both.
-                "seen_as": seen_as,
-                "mw_canonical": url,  # what the known-URL check and the store compare
-            },
-        )
+        known = known_urls(self.context.engine, [url for _, _, url in wanted])
+        revisit = dt.timedelta(hours=self.context.crawl.revisit_hours)
+        recent_after = dt.datetime.now(dt.UTC) - revisit
+        for entry, seen_as, url in wanted:
+            headers: dict[str, str] = {}
+            if url in known:
+                k = known[url]
+                if k.seen < recent_after or not (k.etag or k.last_modified):
+                    self._stat("skipped_known")
+                    continue
+                if k.etag:
+                    headers["If-None-Match"] = k.etag
+                if k.last_modified:
+                    headers["If-Modified-Since"] = k.last_modified
+                self._stat("conditional_get")
+            yield scrapy.Request(
+                url,
+                self.parse_article,
+                errback=self.on_error,
+                headers=headers or None,
+                meta={
+                    "mw_article": True,
+                    "mw_checked": True,  # known or not was decided here
+                    "mw_kind": "article",
+                    "hints": entry.hints(),
+                    "via": via,
+                    # The spelling the feed/sitemap/section gave (tracking parameters and all):
+                    # the request goes to the canonical one, the store records both.
+                    "seen_as": seen_as,
+                    "mw_canonical": url,  # what the known-URL check and the store compare
+                },
+            )
 
     def parse_article(self, response: Response) -> Iterator[PageItem]:
         status = response.status
