@@ -11,6 +11,7 @@ from dateutil import parser as du_parser
 
 from pipeline.rules import (
     ARABIC_RE,
+    DEFAULT_DATE_LANGUAGES,
     DIGITS,
     EARLIEST,
     FUTURE_SLACK,
@@ -40,7 +41,7 @@ def _dateparser(value: str, language: str, base: dt.datetime | None) -> dt.datet
     }
     if base is not None:  # "yesterday", "2 hours ago": relative to the fetch, not to now
         settings["RELATIVE_BASE"] = base.astimezone(dt.UTC).replace(tzinfo=None)
-    languages = [language] if language else None
+    languages = [language] if language else list(DEFAULT_DATE_LANGUAGES)
     try:
         return dateparser.parse(value, languages=languages, settings=settings)
     except Exception:  # dateparser raises assorted errors on odd input
