@@ -261,7 +261,7 @@ TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|«|»|·|•|/)\s+")
 ERROR_TITLE_RE = re.compile(
     r"\b(?:error|erreur|fehler|ошибка)\s*(?:404|410|500|503)\b"
     r"|\b(?:404|410|500|503)\b\s*[-–:|]?\s*(?:error|not found|page not found|gone|internal server error|service unavailable)\b"
-    r"|\bpage not found\b|^\s*not found\b|\bpage (?:can'?t|cannot|could not) be found\b"
+    r"|\bpage not found\b|^\s*not found\b|\bpage (?:can['’]?t|cannot|could not) be found\b"
     r"|страница не найдена|الصفحة غير موجودة|^\s*خطأ",
     re.IGNORECASE,
 )

@@ -24,15 +24,15 @@ DATELINE_XPATH = (
 # Then, when those give nothing: any element whose class or itemprop names a date or a timestamp
 # ("date", "story-date", "article__date", "timestamp", itemprop=datePublished) — not one naming an
 # update or a modification (the first publication is wanted), not one in a list, an aside, the
-# navigation, the footer, a link or a teaser (an <article> without the headline: related
-# articles carry their own dates), and only with a year in it (a bare "March 18" in a widget would take the fetch year).
+# navigation, the footer, a link or a teaser (one of several <article>s, without the headline:
+# related articles carry their own dates), and only with a year in it (a bare "March 18" in a widget would take the fetch year).
 DATE_CLASS_XPATH = (
     "//*[(contains(translate(@class,'DATE','date'),'date') or contains(@class,'timestamp')"
     " or @itemprop='datePublished')"
     " and not(contains(translate(@class,'UPDATEMODIF','updatemodif'),'update'))"
     " and not(contains(translate(@class,'UPDATEMODIF','updatemodif'),'modif'))]"
     "[not(*)][not(ancestor::li or ancestor::aside or ancestor::nav or ancestor::footer"
-    " or ancestor::a or ancestor::article[not(.//h1)])]"
+    " or ancestor::a or ancestor::article[not(.//h1) and count(//article) > 1])]"
 )
 YEAR_RE = re.compile(r"(?:19|20)\d\d|[١۱][٩۹][٠-٩۰-۹]{2}|[٢۲][٠۰][٠-٩۰-۹]{2}")
 

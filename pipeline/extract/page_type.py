@@ -3,6 +3,7 @@ Decided from markup and structure, so it works in any language."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -86,6 +87,15 @@ def article_evidence(og_type: str, result: Extracted, shape: PageShape) -> int:
     )
 
 
+CJK_CHAR_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def text_length(text: str) -> int:
+    """Length in Latin-alphabet terms: a Chinese, Japanese or Korean character carries about
+    what three letters do, so a 150-character Chinese story is not "too short"."""
+    return len(text) + 2 * len(CJK_CHAR_RE.findall(text))
+
+
 def decide_page_type(
     st: Structured, tree: lhtml.HtmlElement, url: str, result: Extracted, shape: PageShape
 ) -> str:
@@ -117,6 +127,6 @@ def decide_page_type(
         and shape.prose_paragraphs < MIN_PROSE_WITHOUT_SIGNALS
     ):
         return "not-article"
-    if len(text) < MIN_ARTICLE_CHARS:
+    if text_length(text) < MIN_ARTICLE_CHARS:
         return "too-short"
     return "article"

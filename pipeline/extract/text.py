@@ -40,6 +40,44 @@ def strip_site_suffix(title: str, site_names: list[str]) -> str:
     return title[start:end]
 
 
+CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def strip_cjk_suffix(title: str) -> str:
+    """'标题_频道_网站' → '标题': Chinese, Japanese and Korean sites join the channel and the site
+    name to the headline with underscores and no spaces; the headline is the first and longest
+    part."""
+    if "_" not in title or not CJK_RE.search(title):
+        return title
+    parts = [p.strip() for p in title.split("_") if p.strip()]
+    if len(parts) > 1 and len(parts[0]) == max(len(p) for p in parts):
+        return parts[0]
+    return title
+
+
+def _visible_headline(tree: lhtml.HtmlElement, h1: str, others: list[str]) -> str:
+    """The <h1> as the headline: inside the article, or the page's only <h1> when it shares
+    words with the share titles (a lone <h1> over a page may also be a section's label)."""
+    if not h1 or len(h1.split()) < 3:
+        return ""
+    in_article = [nfc_spaces(h.text_content()) for h in tree.xpath("//article//h1 | //main//h1")]
+    if h1 in in_article:
+        return h1
+    if len(tree.xpath("//h1")) != 1:
+        return ""
+    words = set(re.findall(r"\w{4,}", h1.casefold()))
+    shared = max((len(words & set(re.findall(r"\w{4,}", o.casefold()))) for o in others), default=0)
+    return h1 if shared >= 2 else ""
+
+
+def _same_headline(h1: str, candidate: str) -> bool:
+    """The heading is the headline the candidate carries: equal, or one inside the other with
+    the heading at least half of it (a blog's name in <h1> is inside "Blog: Post title" too,
+    but is the smaller part of it)."""
+    a, b = h1.casefold(), candidate.casefold()
+    return a == b or b in a or (a in b and len(a) * 2 >= len(b))
+
+
 def site_names(st: Structured, outlet: OutletRules, url: str) -> list[str]:
     names = [*st.site_names, outlet.name]
     host = urlsplit(outlet.url or url).hostname or ""
@@ -80,11 +118,28 @@ def pick_title(
     ]
     if h1:
         for _, cand in candidates:
-            if cand and (h1.casefold() in cand.casefold() or cand.casefold() in h1.casefold()):
+            if cand and _same_headline(h1, cand):
                 return "h1", h1
+    # "Headline | Section | Site" where the page shows the headline as a heading: that part.
+    headings = {
+        nfc_spaces(h.text_content()).casefold()
+        for h in tree.xpath("//h1 | //h2 | //article//h3 | //main//h3")
+    }
+    for _, cand in candidates:
+        first = TITLE_SEPARATORS.split(cand)[0] if cand else ""
+        if first and first != cand and first.casefold() in headings:
+            return "heading", first
+    # The page's own headline in view, when the share titles say something else (og:title and
+    # <title> are often rewritten for social media and search): an <h1> inside the article, or
+    # the page's only <h1>, of a few words. The JSON-LD headline, written for the article, stays
+    # first.
+    json_ld = candidates[0][1]
+    visible = _visible_headline(tree, h1, [c for _, c in candidates if c])
+    if visible and not json_ld:
+        return "h1", visible
     for source, cand in candidates:
         if cand:
-            return source, strip_site_suffix(cand, sites)
+            return source, strip_cjk_suffix(strip_site_suffix(cand, sites))
     if h1:
         return "h1", h1
     return ("feed", hints.title) if hints.title else ("", "")
