@@ -43,6 +43,7 @@ from models import (
     Outlet,
     Source,
     in_transaction,
+    latest_rows,
     read_session,
     utcnow,
 )
@@ -264,13 +265,7 @@ def assess(engine: Engine, cfg: HealthConfig, now: dt.datetime | None = None) ->
 
 
 def _current_events(session: Session) -> dict[int, HealthEvent]:
-    latest = (
-        select(HealthEvent.outlet_id, func.max(HealthEvent.id).label("id"))
-        .group_by(HealthEvent.outlet_id)
-        .subquery()
-    )
-    rows = session.scalars(select(HealthEvent).join(latest, HealthEvent.id == latest.c.id))
-    return {e.outlet_id: e for e in rows}
+    return latest_rows(session, HealthEvent, HealthEvent.outlet_id)
 
 
 def record_changes(

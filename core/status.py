@@ -19,6 +19,7 @@ from models import (
     JobRun,
     Mention,
     Outlet,
+    latest_rows,
     read_session,
     utcnow,
 )
@@ -31,13 +32,7 @@ def outlet_states(engine: Engine) -> dict[str, bool]:
 
 
 def _last_runs(session: Any) -> dict[int, CrawlRun]:
-    latest = (
-        select(CrawlRun.outlet_id, func.max(CrawlRun.id).label("id"))
-        .group_by(CrawlRun.outlet_id)
-        .subquery()
-    )
-    runs = session.scalars(select(CrawlRun).join(latest, CrawlRun.id == latest.c.id))
-    return {r.outlet_id: r for r in runs}
+    return latest_rows(session, CrawlRun, CrawlRun.outlet_id)
 
 
 def outlet_rows(engine: Engine) -> list[dict[str, Any]]:
@@ -133,10 +128,7 @@ def _next_crawl(outlet: Outlet, run: CrawlRun | None, now: dt.datetime) -> dt.da
 def _jobs(session: Any, settings: Settings, now: dt.datetime) -> list[dict[str, Any]]:
     from apscheduler.triggers.cron import CronTrigger
 
-    latest = select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
-    runs = {
-        r.job: r for r in session.scalars(select(JobRun).join(latest, JobRun.id == latest.c.id))
-    }
+    runs = latest_rows(session, JobRun, JobRun.job)
     jobs = []
     flag_run = runs.get("flag")
     flag_next = (

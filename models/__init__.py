@@ -4,6 +4,7 @@ from models.base import Base, UTCDateTime, utcnow
 from models.engine import (
     in_transaction,
     insert_ignore,
+    latest_rows,
     make_engine,
     read_session,
     session_factory,
@@ -55,6 +56,7 @@ __all__ = [
     "WatchEntity",
     "in_transaction",
     "insert_ignore",
+    "latest_rows",
     "make_engine",
     "read_session",
     "session_factory",

@@ -122,6 +122,15 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+def latest_rows(session: Session, model: Any, key: Any) -> dict[Any, Any]:
+    """The newest row (highest id) of ``model`` for each value of the column ``key``."""
+    from sqlalchemy import func, select
+
+    latest = select(key, func.max(model.id).label("id")).group_by(key).subquery()
+    rows = session.scalars(select(model).join(latest, model.id == latest.c.id))
+    return {getattr(row, key.key): row for row in rows}
+
+
 def insert_ignore(
     session: Session, model: Any, values: dict[str, Any], conflict: list[str]
 ) -> None:
