@@ -5,7 +5,8 @@ calling thread).
 A page that crashes its worker (the process dies) or hangs it (past ``[crawl]
 extract_timeout_seconds``) fails alone: it is reported as :class:`ExtractionFailed`, the pool is
 replaced and the next pages go on. Each worker is replaced after ``MAX_TASKS_PER_WORKER`` pages, so
-a slow leak in a parser never grows a worker without bound.
+a slow leak in a parser never grows a worker without bound. A worker ends itself when the process
+that owns the pool is gone: a crawl killed with SIGKILL leaves no extraction process behind.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -27,6 +29,34 @@ MAX_TASKS_PER_WORKER = 500
 
 class ExtractionFailed(Exception):
     """The worker extracting this page died or ran out of time."""
+
+
+def _gone(pid: int) -> bool:
+    """The process ``pid`` has ended (or is a zombie waiting to be reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _follow(owner: int) -> None:
+    """Worker initializer: end this worker when the process that owns the pool is gone. A
+    crawl killed with SIGKILL cannot shut its pool down, and a worker blocked on the task queue
+    never sees it close (the queue's other end lives on in its siblings)."""
+
+    def watch() -> None:
+        while not _gone(owner):
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="follow-owner", daemon=True).start()
 
 
 def default_workers() -> int:
@@ -53,6 +83,8 @@ class ExtractionPool:
                     max_workers=self.workers,
                     mp_context=multiprocessing.get_context("forkserver"),
                     max_tasks_per_child=MAX_TASKS_PER_WORKER,
+                    initializer=_follow,
+                    initargs=(os.getpid(),),
                 )
             return self._pool
 
@@ -82,7 +114,10 @@ class ExtractionPool:
         except BrokenProcessPool:
             self._replace(pool)
         alone = ProcessPoolExecutor(
-            max_workers=1, mp_context=multiprocessing.get_context("forkserver")
+            max_workers=1,
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=_follow,
+            initargs=(os.getpid(),),
         )
         try:
             return alone.submit(fn, *args, **kwargs).result(timeout=self.timeout)

@@ -203,3 +203,108 @@ def test_scrapy_crawl_outlet_works_directly(tmp_path: Path, sites: SiteServer) -
     with read_session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Article)) == 2
         assert s.scalar(select(CrawlRun.status)) == "ok"
+
+
+def _descendants(pid: int) -> list[int]:
+    """Live processes below ``pid`` (the extraction pool's forkserver and its workers)."""
+    parents: dict[int, int] = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
+        if "Z" not in fields.get("State", ""):
+            parents[int(status.parent.name)] = int(fields.get("PPid", "0").strip() or 0)
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, pp in parents.items() if pp == parent]
+        found += children
+        frontier += children
+    return found
+
+
+@pytest.mark.parametrize("db", ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)])
+def test_a_crawl_killed_with_sigkill_while_its_pool_extracts_loses_nothing_stored(
+    tmp_path: Path, db: str, request: pytest.FixtureRequest
+) -> None:
+    """SIGKILL to the crawl process in the middle of a crawl with two extraction workers: every
+    page it stored is whole, its pool goes with it, and the next crawl stores the rest once."""
+    import signal
+    import time
+
+    from bench.crawl import build_site
+
+    db_url = str(request.getfixturevalue(db))
+    root = tmp_path / "site"
+    build_site(root, 60)
+    with SiteServer(root) as server:
+        server.page_delay_seconds = 0.15  # a crawl of several seconds
+        cfg = tmp_path / "mediawatch.toml"
+        cfg.write_text(
+            f'[database]\nurl = "{db_url}"\n'
+            "[crawl]\nmax_article_age_days = 0\nautothrottle = false\nworkers = 2\n"
+            "concurrency_per_domain = 4\n"
+            f'[[outlets]]\nslug = "bench"\nname = "Bench"\nurl = "{server.base}/bench/"\n'
+            f'sitemaps = ["{server.base}/bench/sitemap.xml"]\n'
+            "article_patterns = ['/bench/2024/']\n",
+            "utf-8",
+        )
+        assert run_cli("outlets", "sync", config=cfg).returncode == 0
+        engine = make_engine(db_url)
+        first = subprocess.Popen(
+            [sys.executable, "-m", "mediawatch.cli", "--config", str(cfg), "crawl", "bench"],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            pid = None
+            while time.monotonic() < deadline:
+                with read_session(engine) as s:
+                    stored = s.scalar(select(func.count()).select_from(Appearance)) or 0
+                    pid = s.scalar(select(CrawlRun.pid).where(CrawlRun.status == "running"))
+                if pid and stored >= 5:
+                    break
+                time.sleep(0.2)
+            assert pid, "the crawl never started storing"
+            pool = _descendants(pid)
+            assert pool, "no extraction workers under the crawl process"
+            os.kill(pid, signal.SIGKILL)  # the crawl process itself, mid-crawl
+            first.wait(timeout=60)
+        finally:
+            if first.poll() is None:
+                first.kill()
+        with read_session(engine) as s:
+            kept = s.scalar(select(func.count()).select_from(Article)) or 0
+        assert 0 < kept < 60
+        # The pool's processes go with their crawl.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in pool):
+            alive = [p for p in pool if "Z" not in _state(p)]
+            if not alive:
+                break
+            time.sleep(0.5)
+        assert not [p for p in pool if Path(f"/proc/{p}").exists() and "Z" not in _state(p)]
+        server.page_delay_seconds = 0
+        again = run_cli("crawl", "bench", config=cfg)
+        assert again.returncode == 0, again.stdout + again.stderr
+    with read_session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Article)) == 60
+        assert s.scalar(select(func.count()).select_from(Appearance)) == 60
+        assert not s.scalar(
+            select(func.count()).select_from(Article).where(~Article.appearances.any())
+        )
+        statuses = [r for r in s.scalars(select(CrawlRun.status).order_by(CrawlRun.id))]
+    assert statuses == ["failed", "ok"]
+    engine.dispose()
+
+
+def _state(pid: int) -> str:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return "Z"
+    return next((ln for ln in text.splitlines() if ln.startswith("State:")), "State:\tZ")
