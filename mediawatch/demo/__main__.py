@@ -50,11 +50,15 @@ def main() -> int:
         console.print(f"[bold]sample outlets[/] served at {server.base}; working folder {workdir}")
         if mw("init"):
             return 1
+        # Onboarding: what `probe` proposes for one of the sample outlets (the demo config
+        # already has it; the block would go into mediawatch.toml).
+        mw("outlets", "probe", f"{server.base}/vesti/", "--delay", "0")
         mw("crawl")  # the sample 'faulty' and 'broken' outlets show how bad pages are counted
         mw("flag")
         mw("search", "--actor", "Sergei Lavrov", "--place", "Aleppo")
         mw("search", "Geneva", "--opinion", "--format", "json")
         mw("status")
+        mw("outlets", "health")
         mw("digest", "--dry-run", "--out", str(workdir / "digest-preview"))
     console.print(Rule("done"))
     console.print(f"database:        {workdir / 'mediawatch.db'}")
