@@ -83,7 +83,7 @@ def write_cluster_config(
         f'[database]\nurl = "{db_url}"\n',
         "[crawl]\nmax_article_age_days = 0\ntimeout_minutes = 3\ndownload_timeout_seconds = 10\n"
         "retry_times = 0\nworkers = 0\nautothrottle = false\n",
-        "[cluster]\nheartbeat_seconds = 1\nstalled_seconds = 4\n"
+        "[cluster]\nheartbeat_seconds = 1\nstalled_seconds = 8\n"
         f"drain_seconds = {drain_seconds}\nper_host = 1\n",
         f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\n',
     ]
@@ -312,7 +312,7 @@ def test_a_worker_killed_mid_crawl_is_taken_over_and_leaves_nothing_half_done(
             lambda: any(r[1] == "ok" for r in runs(engine)) and queue_empty(engine),
             timeout=120,
         )
-        # Taken over by heartbeat (stalled_seconds = 4), not by the 3-minute crawl timeout.
+        # Taken over by heartbeat (stalled_seconds = 8), not by the 3-minute crawl timeout.
         assert time.monotonic() - killed_at < 100
     finally:
         hosts[0].page_delay_seconds = 0.0

@@ -303,31 +303,25 @@ def outlets_health(app: App, fmt: str) -> None:
     rows = [h.as_dict() for h in assess(app.ready_engine(), app.settings.health)]
 
     def table(rows: list[dict[str, Any]]) -> Table:
-        from mediawatch.cli.render import health_cell
+        from rich.markup import escape
 
-        t = Table(
-            "outlet",
-            "health",
-            "since",
-            "new 7d",
-            "weekly baseline",
-            "authors",
-            "dates",
-            "errors",
-            "last new",
-            title="outlet health",
-        )
+        from mediawatch.cli.render import HEALTH_STYLE
+
+        t = Table(title="outlet health", show_lines=True)
+        for name in ("outlet", "health", "new 7d", "per week", "authors", "dates", "errors"):
+            t.add_column(name, no_wrap=True)
+        t.add_column("why", ratio=1, min_width=24)
         for r in rows:
+            since = f"\nsince {r['since']:%m-%d %H:%M}" if r["since"] else ""
             t.add_row(
                 r["slug"],
-                health_cell(r["state"], r["reason"]),
-                f"{r['since']:%Y-%m-%d %H:%M}" if r["since"] else "-",
+                f"[{HEALTH_STYLE.get(r['state'], 'white')}]{r['state']}[/]{since}",
                 str(r["new_7d"]),
                 "-" if r["weekly_baseline"] is None else f"{r['weekly_baseline']:.1f}",
                 _pct(r["author_share"], r["author_share_baseline"]),
                 _pct(r["date_share"], r["date_share_baseline"]),
                 "-" if r["error_rate"] is None else f"{r['error_rate']:.0%}",
-                "-" if r["days_since_new"] is None else f"{r['days_since_new']} d ago",
+                escape(r["reason"]) or "-",
             )
         return t
 
@@ -336,7 +330,7 @@ def outlets_health(app: App, fmt: str) -> None:
 
 def _pct(now: float | None, baseline: float | None) -> str:
     cell = "-" if now is None else f"{now:.0%}"
-    return cell + ("" if baseline is None else f" (was {baseline:.0%})")
+    return cell + ("" if baseline is None else f"\nwas {baseline:.0%}")
 
 
 @outlets.command("crawl-now")
