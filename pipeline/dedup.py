@@ -15,14 +15,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
-from sqlalchemy import BigInteger, Engine, any_, bindparam, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from models import Appearance, Article, LshBand, Url
+from models import Appearance, Url
 from pipeline.textnorm import WORD_RE, fold
 
 NUM_PERM = 128
@@ -180,19 +180,26 @@ def known_urls(engine: Engine, urls: list[str]) -> dict[str, KnownUrl]:
     return found
 
 
-_BAND_COLUMNS = (LshBand.article_id, LshBand.band, LshBand.key, Article.minhash)
-# One statement each, built once: PostgreSQL takes the keys as one array parameter (an expanding
-# IN list costs more in SQLAlchemy than the query costs in the database).
-_BAND_LOOKUP = (
-    select(*_BAND_COLUMNS)
-    .join(Article, Article.id == LshBand.article_id)
-    .where(LshBand.key.in_(bindparam("keys", expanding=True)))
+_BAND_SQL = (
+    "SELECT b.article_id, b.band, b.key, a.minhash FROM lsh_bands b"
+    " JOIN articles a ON a.id = b.article_id WHERE b.key "
 )
-_BAND_LOOKUP_PG = (
-    select(*_BAND_COLUMNS)
-    .join(Article, Article.id == LshBand.article_id)
-    .where(LshBand.key == any_(bindparam("keys", type_=postgresql.ARRAY(BigInteger))))
-)
+
+
+def _band_rows(session: Session, keys: list[int]) -> list[tuple[int, int, int, bytes | None]]:
+    """The bands matching these keys, with their articles' signatures: one query straight on
+    the DBAPI connection of the session's transaction (SQLAlchemy's statement handling cost
+    twice the query itself on PostgreSQL: bench/RESULTS.md)."""
+    conn = session.connection()
+    raw: Any = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        rows = raw.execute(_BAND_SQL + "= ANY(%s)", (keys,)).fetchall()
+    else:
+        marks = ",".join("?" * len(keys))
+        rows = raw.execute(f"{_BAND_SQL}IN ({marks})", keys).fetchall()
+    return [
+        (int(a), int(b), int(k), bytes(sig) if sig is not None else None) for a, b, k, sig in rows
+    ]
 
 
 def find_near_duplicate(
@@ -208,9 +215,7 @@ def find_near_duplicate(
     # One round trip: the matching bands with their articles' signatures.
     hits: dict[int, int] = {}
     signatures: dict[int, bytes] = {}
-    conn = session.connection()
-    stmt = _BAND_LOOKUP_PG if conn.dialect.name == "postgresql" else _BAND_LOOKUP
-    for art_id, band, key, sig in conn.execute(stmt, {"keys": [k for _, k in keys]}):
+    for art_id, band, key, sig in _band_rows(session, [k for _, k in keys]):
         if (band, key) in wanted and sig is not None:
             hits[art_id] = hits.get(art_id, 0) + 1
             signatures[art_id] = sig
