@@ -25,9 +25,6 @@ TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 
-DOWNLOADER_MIDDLEWARES = {
-    "crawler.middlewares.KnownUrlMiddleware": 560,
-}
 ITEM_PIPELINES = {
     "crawler.pipelines.StorePipeline": 300,
 }

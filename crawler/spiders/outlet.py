@@ -266,9 +266,10 @@ class OutletSpider(scrapy.Spider):
         self, entries: list[Entry], source_url: str, via: str
     ) -> Iterator[scrapy.Request]:
         """Requests for the article URLs a feed, sitemap or section page lists. Whether each is
-        known is asked once for the whole list (one look-up per document, not one per URL): a
-        known URL is skipped, unless its article is recent (``revisit_hours``), then re-checked
-        with a conditional GET."""
+        known is asked once for the whole list (one look-up per document, not one per URL), in
+        the shared database (no per-process cache, so several crawls stay consistent): a known
+        URL is skipped, unless its article is recent (``revisit_hours``), then re-checked with a
+        conditional GET."""
         wanted: list[tuple[Entry, str, str]] = []
         for entry in entries:
             seen_as = urljoin(source_url, entry.url.strip()).split("#")[0]
@@ -304,8 +305,6 @@ class OutletSpider(scrapy.Spider):
                 errback=self.on_error,
                 headers=headers or None,
                 meta={
-                    "mw_article": True,
-                    "mw_checked": True,  # known or not was decided here
                     "mw_kind": "article",
                     "hints": entry.hints(),
                     "via": via,
