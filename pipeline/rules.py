@@ -254,6 +254,9 @@ DEFAULT_URL_PATTERNS = (
 
 # --- Titles, page types and the cascade's sources ------------------------------------------------
 
+# Chinese, Japanese (kana and kanji) and Korean (hangul) characters.
+CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
 TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|«|»|·|•|/)\s+")
 
 # An error page says so in words; a bare number ("500 killed as floods hit the delta") or the word

@@ -3,7 +3,6 @@ Decided from markup and structure, so it works in any language."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -11,6 +10,7 @@ from lxml import html as lhtml
 
 from pipeline.extract.model import Extracted
 from pipeline.rules import (
+    CJK_RE,
     ERROR_TITLE_RE,
     LISTING_LINK_DENSITY,
     LISTING_MIN_TEASERS,
@@ -87,13 +87,10 @@ def article_evidence(og_type: str, result: Extracted, shape: PageShape) -> int:
     )
 
 
-CJK_CHAR_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-
-
 def text_length(text: str) -> int:
     """Length in Latin-alphabet terms: a Chinese, Japanese or Korean character carries about
     what three letters do, so a 150-character Chinese story is not "too short"."""
-    return len(text) + 2 * len(CJK_CHAR_RE.findall(text))
+    return len(text) + 2 * len(CJK_RE.findall(text))
 
 
 def decide_page_type(

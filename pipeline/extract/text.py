@@ -17,6 +17,7 @@ from pipeline.authors import (
 )
 from pipeline.extract.model import FeedHints, OutletRules, css_xpath, text_of
 from pipeline.rules import (
+    CJK_RE,
     TITLE_SEPARATORS,
 )
 from pipeline.structured import Structured
@@ -38,9 +39,6 @@ def strip_site_suffix(title: str, site_names: list[str]) -> str:
     start = title.find(kept[0])
     end = title.rfind(kept[-1]) + len(kept[-1])
     return title[start:end]
-
-
-CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
 def strip_cjk_suffix(title: str) -> str:
