@@ -216,11 +216,20 @@ def _feed_candidates(home: Fetched, home_url: str) -> list[str]:
     return determine_feed(home.body.decode("utf-8", "replace"), params)
 
 
-def _rest(url: str, home: str) -> tuple[str, bool]:
-    """The URL's path below the outlet's, without a trailing ``amp/`` (and whether it had it)."""
+def _below(url: str, home: str) -> str:
+    """The URL's path below the outlet's own (``world/2024/a-story/`` under ``/news/``)."""
     path = urlsplit(url).path
     prefix = urlsplit(home).path
-    rest = path[len(prefix) :] if path.startswith(prefix) else path.lstrip("/")
+    return path[len(prefix) :] if path.startswith(prefix) else path.lstrip("/")
+
+
+def _first_folder(url: str, home: str) -> str:
+    return _below(url, home).strip("/").split("/")[0]
+
+
+def _rest(url: str, home: str) -> tuple[str, bool]:
+    """The URL's path below the outlet's, without a trailing ``amp/`` (and whether it had it)."""
+    rest = _below(url, home)
     amp = rest.endswith("/amp/") or rest.endswith("/amp")
     if amp:
         rest = rest[: rest.rindex("/amp")] + "/"
@@ -278,11 +287,8 @@ def propose_article_patterns(urls: list[str], home: str) -> list[str]:
     """The URL shapes that cover the article URLs seen, most common first (at most 3, each
     covering at least a tenth of them)."""
     sections: Counter[str] = Counter()
-    prefix = urlsplit(home).path
     for u in urls:
-        path = urlsplit(u).path
-        rest = path[len(prefix) :] if path.startswith(prefix) else path
-        first = rest.strip("/").split("/")[0]
+        first = _first_folder(u, home)
         if first and not first.isdigit():
             sections[first] += 1
     shapes: Counter[str] = Counter()
@@ -327,12 +333,9 @@ def propose_opinion_patterns(samples: list[Sampled], urls: list[str], home: str)
 
 def _spread(urls: list[str], home: str, n: int) -> list[str]:
     """Up to ``n`` URLs, taken in turn from each first path segment (every section sampled)."""
-    prefix = urlsplit(home).path
     groups: dict[str, list[str]] = {}
     for u in urls:
-        path = urlsplit(u).path
-        rest = path[len(prefix) :] if path.startswith(prefix) else path
-        groups.setdefault(rest.strip("/").split("/")[0], []).append(u)
+        groups.setdefault(_first_folder(u, home), []).append(u)
     out: list[str] = []
     while len(out) < n and any(groups.values()):
         for key in list(groups):
@@ -408,8 +411,11 @@ def probe(home_url: str, fetcher: PoliteFetcher, *, sample: int = SAMPLE) -> Pro
     add_articles([u for u, _ in links], home_url, listed=False)
     seen_sections: set[str] = set()
     for url, _text in links:
-        rest = urlsplit(url).path[len(urlsplit(home_url).path) :]
-        if not _under(url, home_url) or not SECTION_RE.match(rest) or url in seen_sections:
+        if (
+            not _under(url, home_url)
+            or not SECTION_RE.match(_below(url, home_url))
+            or url in seen_sections
+        ):
             continue
         seen_sections.add(url)
         if len(seen_sections) > 6:
@@ -448,7 +454,8 @@ def probe(home_url: str, fetcher: PoliteFetcher, *, sample: int = SAMPLE) -> Pro
     langs = Counter(s.language for s in good if s.language)
     if langs:
         result.language = langs.most_common(1)[0][0]
-    article_urls = [u for u in articles if u not in {s.url for s in result.samples if s.problem}]
+    failed = {s.url for s in result.samples if s.problem}
+    article_urls = [u for u in articles if u not in failed]
     result.article_patterns = propose_article_patterns(article_urls, home_url)
     result.opinion_patterns = propose_opinion_patterns(result.samples, article_urls, home_url)
     if good and not any(s.authors for s in good):
