@@ -201,6 +201,7 @@ def collect_status(engine: Engine, settings: Settings) -> dict[str, Any]:
             or 0
         )
         outlets = _outlet_health(s, now)
+        jobs = _jobs(s, settings, now)
     from core.health import assess
 
     health = {h.slug: h for h in assess(engine, settings.health, now)}
@@ -208,38 +209,14 @@ def collect_status(engine: Engine, settings: Settings) -> dict[str, Any]:
         h = health.get(row["slug"])
         row["health"] = h.state if h else None  # disabled outlets are not assessed
         row["health_reason"] = h.reason if h else ""
-    with read_session(engine) as s:
-        return {
-            "database": engine.url.render_as_string(hide_password=True),
-            "now": now,
-            "counts": counts,
-            "outlets": outlets,
-            "jobs": _jobs(s, settings, now),
-            "cluster": cluster_status(engine, settings.cluster.stalled_seconds),
-        }
-
-
-def live_workers(engine: Engine, stalled_seconds: float) -> int:
-    """How many distributed-mode workers sent a heartbeat lately (0 without the task engine)."""
-    from sqlalchemy import text
-
-    if engine.dialect.name != "postgresql":
-        return 0
-    with engine.connect() as conn:
-        if not conn.execute(
-            text("SELECT to_regclass('procrastinate_workers') IS NOT NULL")
-        ).scalar():
-            return 0
-        return int(
-            conn.execute(
-                text(
-                    "SELECT count(*) FROM procrastinate_workers"
-                    " WHERE last_heartbeat > now() - make_interval(secs => :s)"
-                ),
-                {"s": stalled_seconds},
-            ).scalar()
-            or 0
-        )
+    return {
+        "database": engine.url.render_as_string(hide_password=True),
+        "now": now,
+        "counts": counts,
+        "outlets": outlets,
+        "jobs": jobs,
+        "cluster": cluster_status(engine, settings.cluster.stalled_seconds),
+    }
 
 
 def cluster_status(engine: Engine, stalled_seconds: float) -> dict[str, Any] | None:

@@ -341,7 +341,7 @@ def outlets_crawl_now(app: App, slugs: tuple[str, ...]) -> None:
     """Queue a crawl of these outlets for the workers, ahead of the timetable (distributed mode,
     PostgreSQL). An outlet already queued is not queued twice. `mediawatch crawl SLUG` crawls
     here and now instead."""
-    from core.status import live_workers
+    from core.status import cluster_status
     from mediawatch.cluster import Cluster, require_postgresql
 
     require_postgresql(app, "`outlets crawl-now` (distributed mode)")
@@ -351,7 +351,8 @@ def outlets_crawl_now(app: App, slugs: tuple[str, ...]) -> None:
             click.echo(cluster.defer_crawl(slug.lower(), now=True).describe())
     finally:
         cluster.close()
-    if not live_workers(cluster.engine, app.settings.cluster.stalled_seconds):
+    queue = cluster_status(cluster.engine, app.settings.cluster.stalled_seconds)
+    if not queue or not queue["workers_alive"]:
         click.echo(
             "warning: no worker is running; start `mediawatch worker` to crawl the queue", err=True
         )
