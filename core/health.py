@@ -108,24 +108,23 @@ def _ratio(part: int, whole: int) -> float | None:
 
 
 def _weekly(session: Session, outlet_id: int, now: dt.datetime, weeks: int) -> list[int]:
-    """New articles per 7-day window, the most recent first: [last week, the week before, …]."""
-    counts = []
-    for w in range(weeks + 1):
-        end = now - dt.timedelta(days=7 * w)
-        start = end - dt.timedelta(days=7)
-        counts.append(
-            session.scalar(
-                select(func.count())
-                .select_from(Appearance)
-                .where(
-                    Appearance.outlet_id == outlet_id,
-                    Appearance.first_seen >= start,
-                    Appearance.first_seen < end,
-                )
+    """New articles per 7-day window, the most recent first: [last week, the week before, …]
+    (one query: a filtered count per window)."""
+    bounds = [now - dt.timedelta(days=7 * w) for w in range(weeks + 2)]
+    first_seen = Appearance.first_seen
+    row = session.execute(
+        select(
+            *(
+                func.count().filter(first_seen >= bounds[w + 1], first_seen < bounds[w])
+                for w in range(weeks + 1)
             )
-            or 0
+        ).where(
+            Appearance.outlet_id == outlet_id,
+            first_seen >= bounds[-1],
+            first_seen < now,
         )
-    return counts
+    ).one()
+    return [int(n) for n in row]
 
 
 def _assess_one(
