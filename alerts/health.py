@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
-import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
@@ -25,7 +22,7 @@ from core.config import Settings
 from core.health import record_changes, undelivered_events
 from core.jobs import record_job
 from models import HealthDelivery, Outlet, in_transaction, insert_ignore, read_session, utcnow
-from models.locks import acquire, release
+from models.locks import leased, run_holder
 
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=15)
@@ -83,17 +80,14 @@ def _changes_for(session: Session, email: str, now: dt.datetime) -> tuple[list[i
 def notify_admins(engine: Engine, settings: Settings) -> HealthRunResult:
     """Mail every admin the health changes not mailed to them yet (one mail each)."""
     result = HealthRunResult()
-    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    holder = run_holder()
     for email in settings.alerts.admins:
-        lock = f"health-mail:{email}"
-        if not acquire(engine, lock, holder, LEASE):
-            result.counts["skipped"] += 1
-            result.lines.append(f"{email}: another run is mailing, skipped")
-            continue
-        try:
+        with leased(engine, f"health-mail:{email}", LEASE, holder) as held:
+            if not held:
+                result.counts["skipped"] += 1
+                result.lines.append(f"{email}: another run is mailing, skipped")
+                continue
             _notify_one(engine, settings, email, result)
-        finally:
-            release(engine, lock, holder)
     return result
 
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import re
-import socket
-import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +34,7 @@ from models import (
     read_session,
     utcnow,
 )
-from models.locks import acquire, release
+from models.locks import leased, run_holder
 
 log = logging.getLogger(__name__)
 NEW_SUBSCRIBER_LOOKBACK = dt.timedelta(days=7)
@@ -123,7 +121,7 @@ def send_digests(
     backing off after an SMTP failure is tried at once; the scheduler keeps the back-off.
     """
     result = DigestRunResult()
-    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    holder = run_holder()
     with read_session(engine) as s:
         q = (
             select(Subscriber)
@@ -141,16 +139,14 @@ def send_digests(
                 f"{sub.email}: backing off until {sub.retry_after:%H:%M} UTC after {sub.failures} failure(s)"
             )
             continue
-        lock = f"digest:{sub.id}"
-        if not dry_run and not acquire(engine, lock, holder, LEASE):
-            result.counts["skipped"] += 1
-            result.lines.append(f"{sub.email}: another digest run is sending, skipped")
-            continue
-        try:
+        # A dry run sends and marks nothing: it takes no lease.
+        lease = nullcontext(True) if dry_run else leased(engine, f"digest:{sub.id}", LEASE, holder)
+        with lease as held:
+            if not held:
+                result.counts["skipped"] += 1
+                result.lines.append(f"{sub.email}: another digest run is sending, skipped")
+                continue
             _one(engine, settings, sub, now, dry_run, out, result)
-        finally:
-            if not dry_run:
-                release(engine, lock, holder)
     return result
 
 

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
@@ -42,3 +47,21 @@ def holder_of(engine: Engine, name: str) -> tuple[str, dt.datetime] | None:
     with Session(engine) as s:
         row = s.execute(select(Lock.holder, Lock.expires_at).where(Lock.name == name)).first()
         return (row[0], row[1]) if row and row[1] > utcnow() else None
+
+
+def run_holder() -> str:
+    """A holder name for one run of a job: host, pid and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@contextmanager
+def leased(engine: Engine, name: str, ttl: dt.timedelta, holder: str) -> Iterator[bool]:
+    """Hold the lease ``name`` for the block (True), or say it is someone else's (False);
+    released on the way out when it was taken."""
+    if not acquire(engine, name, holder, ttl):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        release(engine, name, holder)
