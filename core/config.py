@@ -84,6 +84,12 @@ class CrawlConfig(_Section):
         None, ge=0, description="extraction processes per crawl; default one per core, 0 = none"
     )
     extract_timeout_seconds: float = Field(30, gt=0)
+    store_batch_pages: int = Field(
+        20, ge=1, description="pages stored per transaction (one set of statements per batch)"
+    )
+    store_batch_ms: float = Field(
+        500, gt=0, description="a batch waits at most this long for more pages before it is stored"
+    )
 
 
 class FlagConfig(_Section):

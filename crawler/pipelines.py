@@ -3,29 +3,49 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from twisted.internet import defer
+from twisted.internet.base import DelayedCall
 from twisted.internet.threads import deferToThread
 
 from crawler.extraction_pool import ExtractionFailed, ExtractionPool, default_workers
 from crawler.items import PageItem
 from crawler.profile import crawl_context
 from pipeline.dates import parse_datetime
-from pipeline.extract import FeedHints, extract_page, html_hash
-from pipeline.store import FetchInfo, mark_unchanged, store_page
+from pipeline.extract import Extracted, FeedHints, extract_page, html_hash
+from pipeline.store import FetchInfo, StoreResult, mark_unchanged, store_pages
 
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class _Waiting:
+    """An extracted page waiting for its batch to be stored; ``done`` fires with the item once
+    it is (or fails with DropItem)."""
+
+    item: PageItem
+    page: Extracted
+    fetch: FetchInfo
+    done: defer.Deferred[PageItem]
+
+
 class StorePipeline:
-    """Extract each page in a worker process (crawler.extraction_pool) and store it, from a
-    reactor thread: neither parsing nor a database write stalls the crawl. Each page is one
-    transaction; a bad page is logged, counted and dropped."""
+    """Extract each page in a worker process (crawler.extraction_pool), from a reactor thread,
+    and store the extracted pages in batches (``[crawl] store_batch_pages`` pages, or what came
+    within ``store_batch_ms``), one transaction each, also from a thread: neither parsing nor a
+    database write stalls the crawl. A bad page is logged, counted and dropped; the others of
+    its batch are stored. An item is done only when its page is committed, so a crawl killed
+    mid-way loses at most the batch not yet written, which the next crawl fetches again."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.waiting: list[_Waiting] = []
+        self.timer: DelayedCall | None = None
+        self.writing: set[defer.Deferred[Any]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -37,13 +57,19 @@ class StorePipeline:
         self.engine = context.engine
         self.outlet_id = context.profile.outlet_id
         self.threshold = context.crawl.near_duplicate_threshold
+        self.batch_pages = context.crawl.store_batch_pages
+        self.batch_seconds = context.crawl.store_batch_ms / 1000
         workers = context.crawl.workers
         self.pool = ExtractionPool(
             default_workers() if workers is None else workers,
             context.crawl.extract_timeout_seconds,
         )
 
-    def close_spider(self, spider: Any = None) -> None:
+    @defer.inlineCallbacks
+    def close_spider(self, spider: Any = None) -> Any:
+        self._flush()
+        while self.writing:
+            yield defer.DeferredList(list(self.writing))
         self.pool.close()
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("mediawatch/extraction_pool_restarts", self.pool.restarts)
@@ -53,14 +79,17 @@ class StorePipeline:
         self.crawler.stats.inc_value(f"mediawatch/{key}")
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
-        return deferToThread(self._handle, item)
+        d = deferToThread(self._extract, item)
+        d.addCallback(self._enqueue, item)
+        return d
 
-    def _handle(self, item: PageItem) -> PageItem:
+    def _extract(self, item: PageItem) -> tuple[Extracted, FetchInfo] | None:
+        """In a reactor thread: the page extracted (None for a 304, handled here)."""
         self._inc("pages")
         if item.not_modified:
             mark_unchanged(self.engine, item.canonical_urls[-1], item.fetched_at)
             self._inc("unchanged")
-            return item
+            return None
         try:
             hints = FeedHints(
                 title=item.hints.get("title") or "",
@@ -102,11 +131,65 @@ class StorePipeline:
             html_hash=html_hash(item.body),
             fetched_at=item.fetched_at,
         )
-        try:
-            result = store_page(self.engine, self.outlet_id, page, fetch, threshold=self.threshold)
-        except Exception as exc:
-            self._inc("error/store")
-            log.exception("store failed", extra={"outlet": item.outlet_slug, "url": item.url})
-            raise DropItem(f"store failed: {exc}") from exc
-        self._inc(result.status)
-        return item
+        return page, fetch
+
+    def _enqueue(self, extracted: tuple[Extracted, FetchInfo] | None, item: PageItem) -> Any:
+        """In the reactor: the page joins the open batch, written when full or when its time is
+        up."""
+        if extracted is None:
+            return item
+        done: defer.Deferred[PageItem] = defer.Deferred()
+        self.waiting.append(_Waiting(item, *extracted, done))
+        if len(self.waiting) >= self.batch_pages:
+            self._flush()
+        elif self.timer is None:
+            from twisted.internet import reactor as _reactor
+
+            reactor: Any = _reactor  # the installed reactor (its interface is not typed for mypy)
+            self.timer = reactor.callLater(self.batch_seconds, self._flush)
+        return done
+
+    def _flush(self) -> None:
+        if self.timer is not None:
+            if self.timer.active():
+                self.timer.cancel()
+            self.timer = None
+        batch, self.waiting = self.waiting, []
+        if not batch:
+            return
+        d: defer.Deferred[Any] = deferToThread(
+            store_pages,
+            self.engine,
+            self.outlet_id,
+            [(w.page, w.fetch) for w in batch],
+            threshold=self.threshold,
+        )
+        d.addCallbacks(self._stored, self._failed, callbackArgs=(batch,), errbackArgs=(batch,))
+        self.writing.add(d)
+        d.addBoth(self._written, d)
+
+    def _written(self, result: Any, d: defer.Deferred[Any]) -> Any:
+        self.writing.discard(d)
+        return result
+
+    def _stored(self, results: list[StoreResult | Exception], batch: list[_Waiting]) -> None:
+        for w, result in zip(batch, results, strict=True):
+            if isinstance(result, StoreResult):
+                self._inc(result.status)
+                w.done.callback(w.item)
+            else:
+                self._drop(w, result)
+
+    def _failed(self, failure: Any, batch: list[_Waiting]) -> None:
+        for w in batch:
+            self._drop(w, failure.value)
+
+    def _drop(self, w: _Waiting, exc: BaseException) -> None:
+        self._inc("error/store")
+        log.error(
+            "store failed: %s",
+            exc,
+            exc_info=(type(exc), exc, exc.__traceback__),
+            extra={"outlet": w.item.outlet_slug, "url": w.item.url},
+        )
+        w.done.errback(DropItem(f"store failed: {exc}"))

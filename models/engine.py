@@ -132,9 +132,13 @@ def latest_rows(session: Session, model: Any, key: Any) -> dict[Any, Any]:
 
 
 def insert_ignore(
-    session: Session, model: Any, values: dict[str, Any], conflict: list[str]
+    session: Session,
+    model: Any,
+    values: dict[str, Any] | list[dict[str, Any]],
+    conflict: list[str],
 ) -> None:
-    """INSERT … ON CONFLICT DO NOTHING on either dialect: races are decided by the constraint."""
+    """INSERT … ON CONFLICT DO NOTHING on either dialect: races are decided by the constraint.
+    ``values``: one row, or a list of rows sent as one multi-row statement."""
     ins: Any
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql
@@ -144,4 +148,7 @@ def insert_ignore(
         from sqlalchemy.dialects import sqlite
 
         ins = sqlite.insert(model)
-    session.execute(ins.values(**values).on_conflict_do_nothing(index_elements=conflict))
+    if isinstance(values, list):
+        session.execute(ins.on_conflict_do_nothing(index_elements=conflict), values)
+    else:
+        session.execute(ins.values(**values).on_conflict_do_nothing(index_elements=conflict))

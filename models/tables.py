@@ -77,7 +77,11 @@ class Article(Base):
     appearances: Mapped[list[Appearance]] = relationship(
         back_populates="article", foreign_keys="Appearance.article_id"
     )
-    original: Mapped[Appearance | None] = relationship(foreign_keys=[original_appearance_id])
+    # post_update: an article and its original appearance are inserted together (each names the
+    # other), so the link is written by an UPDATE after both rows exist.
+    original: Mapped[Appearance | None] = relationship(
+        foreign_keys=[original_appearance_id], post_update=True
+    )
     authors: Mapped[list[ArticleAuthor]] = relationship(
         back_populates="article", order_by="ArticleAuthor.position", cascade="all, delete-orphan"
     )

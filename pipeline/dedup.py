@@ -186,7 +186,7 @@ _BAND_SQL = (
 )
 
 
-def _band_rows(session: Session, keys: list[int]) -> list[tuple[int, int, int, bytes | None]]:
+def band_rows(session: Session, keys: list[int]) -> list[tuple[int, int, int, bytes | None]]:
     """The bands matching these keys, with their articles' signatures: one query straight on
     the DBAPI connection of the session's transaction (SQLAlchemy's statement handling cost
     twice the query itself on PostgreSQL: bench/RESULTS.md)."""
@@ -215,7 +215,7 @@ def find_near_duplicate(
     # One round trip: the matching bands with their articles' signatures.
     hits: dict[int, int] = {}
     signatures: dict[int, bytes] = {}
-    for art_id, band, key, sig in _band_rows(session, [k for _, k in keys]):
+    for art_id, band, key, sig in band_rows(session, [k for _, k in keys]):
         if (band, key) in wanted and sig is not None:
             hits[art_id] = hits.get(art_id, 0) + 1
             signatures[art_id] = sig

@@ -1,23 +1,33 @@
-"""Store one extracted page: one transaction, deduplicated, with provenance.
+"""Store extracted pages: one transaction per batch of pages, deduplicated, with provenance.
 
-Outcomes: ``new`` (a new article), ``duplicate`` (a new appearance of a known article: another
-URL or another outlet), ``updated`` (a known page whose text or dates changed), ``unchanged``.
+Outcomes per page: ``new`` (a new article), ``duplicate`` (a new appearance of a known article:
+another URL or another outlet), ``updated`` (a known page whose text or dates changed),
+``unchanged``.
+
+A batch is stored with one statement per kind of question and row, not one per page: the
+known URLs of every page in one query, the exact and near duplicates (content hashes, LSH bands)
+in one query each, then the new articles, appearances, URL spellings, bands and authors each in
+one multi-row statement. Pages of one batch can be the same work (a republication crawled in the
+same minute): the batch keeps its own index of what it has stored so far. Rarer paths (a
+republication whose original must be chosen again, a changed text) still ask per page.
 
 Races between crawl processes are decided by unique constraints (``appearances.url``,
 ``urls.url``, ``articles.content_hash``, ``authors.key``) with INSERT … ON CONFLICT, and by
-:func:`models.in_transaction` re-running the whole page when a concurrent writer won. Deciding
+:func:`models.in_transaction` re-running the whole batch when a concurrent writer won. Deciding
 that a page is a *new* article takes a lock (SQLite: the write lock every writer takes;
 PostgreSQL: a transaction advisory lock), so two processes cannot both create the same article
-from near-identical texts.
+from near-identical texts. A batch that fails for another reason is stored again page by page,
+so one bad page never loses the others.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, delete, insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, delete, insert, select, text, union_all
+from sqlalchemy.orm import Session, joinedload
 
 from models import (
     Appearance,
@@ -31,11 +41,21 @@ from models import (
     utcnow,
 )
 from pipeline.authors import AuthorName
-from pipeline.dedup import Fingerprint, band_keys, find_near_duplicate, known_appearance
+from pipeline.dedup import (
+    SAME_OUTLET_THRESHOLD,
+    Fingerprint,
+    band_keys,
+    band_rows,
+    known_appearance,
+    similarity,
+)
 from pipeline.extract import Extracted
 from pipeline.urls import canonicalize, is_amp, is_mobile
 
+log = logging.getLogger(__name__)
+
 NEW_ARTICLE_LOCK = 0x6D6577  # PostgreSQL advisory lock id for "create an article"
+NEAR_CANDIDATES = 25  # candidates compared exactly, most shared bands first
 
 
 @dataclass
@@ -61,93 +81,29 @@ class StoreResult:
     appearance_id: int
 
 
-def author_ids(session: Session, authors: list[AuthorName]) -> list[int]:
-    ids = []
-    for a in authors:
-        insert_ignore(
-            session,
-            Author,
-            {"key": a.key, "name": a.name, "is_organization": a.is_organization, "bio": a.bio},
-            ["key"],
-        )
-        row = session.scalars(select(Author).where(Author.key == a.key)).one()
-        if a.bio and not row.bio:
-            row.bio = a.bio
-        ids.append(row.id)
-    return ids
+@dataclass
+class _Page:
+    """One page of a batch, with what store needs of it computed once (outside the
+    transaction, so a retry does not compute it again)."""
 
+    page: Extracted
+    fetch: FetchInfo
+    fp: Fingerprint
+    canonical: str
+    variants: set[str]
+    keys: list[tuple[int, int]]
 
-def set_article_authors(
-    session: Session, article: Article, authors: list[AuthorName], *, fresh: bool = False
-) -> None:
-    """``fresh``: the article was created in this transaction and has no authors yet (no need
-    to read or delete any: two round trips fewer per new article)."""
-    ids = list(dict.fromkeys(author_ids(session, authors)))
-    if not fresh:
-        if [aa.author_id for aa in article.authors] == ids:
-            return
-        session.execute(delete(ArticleAuthor).where(ArticleAuthor.article_id == article.id))
-        session.expire(article, ["authors"])
-    for pos, aid in enumerate(ids):
-        session.add(ArticleAuthor(article_id=article.id, author_id=aid, position=pos))
-
-
-def _set_text(
-    session: Session,
-    art: Article,
-    page: Extracted,
-    fp: Fingerprint,
-    threshold: float,
-    *,
-    fresh: bool = False,
-) -> None:
-    """Give ``art`` this page's text and its LSH bands (``fresh``: a new article, which has no
-    bands to delete)."""
-    art.title = page.title
-    art.lead = page.lead
-    art.text = page.text
-    art.language = page.language
-    art.is_opinion = page.is_opinion
-    art.opinion_reason = page.opinion_reason
-    art.published_at = page.published_at or art.published_at
-    art.modified_at = page.modified_at
-    art.content_hash = fp.content_hash
-    art.minhash = fp.signature
-    art.word_count = fp.words
-    art.flagged_at = None
-    art.updated_at = utcnow()
-    session.flush()
-    if not fresh:
-        session.execute(delete(LshBand).where(LshBand.article_id == art.id))
-    if fp.signature is not None:
-        session.execute(
-            insert(LshBand),
-            [
-                {"band": b, "key": k, "article_id": art.id}
-                for b, k in band_keys(fp.signature, threshold)
-            ],
-        )
-
-
-def choose_original(session: Session, article: Article) -> None:
-    """The original appearance: the one the others' rel=canonical points to, else the earliest."""
-    apps = list(session.scalars(select(Appearance).where(Appearance.article_id == article.id)))
-    if not apps:
-        return
-    targets = {a.canonical_target for a in apps if a.canonical_target}
-    by_url = (
-        {u.url: u.appearance_id for u in session.scalars(select(Url).where(Url.url.in_(targets)))}
-        if targets
-        else {}
-    )
-    pointed = [a for a in apps if a.url in targets or a.id in by_url.values()]
-    far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
-    pool = pointed or apps
-    original = min(pool, key=lambda a: (a.published_at or far_future, a.first_seen, a.id))
-    if article.original_appearance_id != original.id:
-        article.original_appearance_id = original.id
-        if original.published_at:
-            article.published_at = original.published_at
+    @classmethod
+    def of(cls, page: Extracted, fetch: FetchInfo, threshold: float) -> _Page:
+        fp = Fingerprint.of(page.text)
+        met = [u for u in [fetch.requested_url, fetch.final_url, *fetch.redirect_urls] if u]
+        canonical_met = fetch.canonical_urls or {canonicalize(u) for u in met}
+        canonical = page.canonical_url or canonicalize(fetch.final_url or fetch.requested_url)
+        variants = {*canonical_met, *page.url_variants, canonical}
+        # The spellings actually met (tracking parameters and all) are provenance too.
+        variants |= {u.split("#")[0] for u in [*met, *fetch.seen_urls] if u}
+        keys = band_keys(fp.signature, threshold) if fp.signature is not None else []
+        return cls(page, fetch, fp, canonical, variants, keys)
 
 
 def url_kind(url: str, canonical: str, fetch: FetchInfo, redirects: set[str]) -> str:
@@ -168,63 +124,190 @@ def url_kind(url: str, canonical: str, fetch: FetchInfo, redirects: set[str]) ->
     return "variant"
 
 
-def _add_variants(
-    session: Session, appearance_id: int, variants: set[str], canonical: str, fetch: FetchInfo
-) -> None:
-    redirects = {*fetch.redirect_urls, *(canonicalize(u) for u in fetch.redirect_urls)}
-    for v in sorted(variants):
-        kind = url_kind(v, canonical, fetch, redirects)
-        insert_ignore(
-            session,
-            Url,
+def _known_appearances(session: Session, urls: set[str]) -> dict[str, Appearance]:
+    """The stored appearance of each of these spellings that is known (as a URL variant or as an
+    appearance's own URL), with its article: one query."""
+    if not urls:
+        return {}
+    wanted = sorted(urls)
+    found = union_all(
+        select(Url.url.label("url"), Url.appearance_id.label("app_id")).where(Url.url.in_(wanted)),
+        select(Appearance.url.label("url"), Appearance.id.label("app_id")).where(
+            Appearance.url.in_(wanted)
+        ),
+    ).subquery()
+    rows = session.execute(
+        select(found.c.url, Appearance)
+        .join(Appearance, Appearance.id == found.c.app_id)
+        .options(joinedload(Appearance.article))
+    ).all()
+    return {url: app for url, app in rows}
+
+
+class _Batch:
+    """The state of one batch transaction: what the database knew when it began (fetched in a
+    few set queries) and what the batch has added since, plus the rows still to write."""
+
+    def __init__(self, session: Session, outlet_id: int, pages: list[_Page], threshold: float):
+        self.session = session
+        self.outlet_id = outlet_id
+        self.threshold = threshold
+        if session.get_bind().dialect.name == "postgresql":
+            # Concurrent crawls must not both create the same article: the batch takes the lock
+            # before it looks (another writer may be storing the same work right now).
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": NEW_ARTICLE_LOCK})
+        self.by_url = _known_appearances(session, {u for p in pages for u in p.variants})
+        unknown = [p for p in pages if not any(u in self.by_url for u in p.variants)]
+        hashes = sorted({p.fp.content_hash for p in unknown if p.fp.exact_ok})
+        self.by_hash: dict[str, Article] = (
             {
-                "url": v,
-                "appearance_id": appearance_id,
-                "kind": kind,
-                "first_seen": fetch.fetched_at,
-            },
-            ["url"],
+                a.content_hash: a
+                for a in session.scalars(select(Article).where(Article.content_hash.in_(hashes)))
+            }
+            if hashes
+            else {}
+        )
+        # The LSH bands matching any unknown page, with their articles' signatures.
+        self.bands: dict[tuple[int, int], list[int | Article]] = {}
+        self.signatures: dict[int | Article, bytes] = {}
+        wanted = sorted({k for p in unknown for _, k in p.keys})
+        for art_id, band, key, sig in band_rows(session, wanted) if wanted else []:
+            if sig is not None:
+                self.bands.setdefault((band, key), []).append(art_id)
+                self.signatures[art_id] = sig
+        self.new_bands: dict[Article, bytes] = {}  # articles whose bands are to be (re)written
+        self.new_urls: list[tuple[Appearance, str, str, dt.datetime]] = []
+        self.new_authors: dict[Article, tuple[list[AuthorName], bool]] = {}
+
+    # --- finding what a page is ---------------------------------------------------------------
+
+    def known(self, p: _Page) -> Appearance | None:
+        for u in sorted(p.variants):
+            if u in self.by_url:
+                return self.by_url[u]
+        return None
+
+    def match(self, p: _Page) -> Article | None:
+        """The stored (or batch-stored) article this unknown page is an exact or near copy of."""
+        if p.fp.exact_ok and p.fp.content_hash in self.by_hash:
+            return self.by_hash[p.fp.content_hash]
+        if p.fp.signature is None:
+            return None
+        hits: dict[int | Article, int] = {}
+        for bk in p.keys:
+            for cand in self.bands.get(bk, []):
+                hits[cand] = hits.get(cand, 0) + 1
+        scored = []
+        for cand in sorted(hits, key=lambda c: -hits[c])[:NEAR_CANDIDATES]:
+            sim = similarity(p.fp.signature, self.signatures[cand])
+            if sim >= self.threshold:
+                scored.append((sim, cand))
+        for sim, cand in sorted(scored, key=lambda s: -s[0]):
+            art = cand if isinstance(cand, Article) else self.session.get(Article, cand)
+            if art is None:
+                continue
+            if sim >= max(self.threshold, SAME_OUTLET_THRESHOLD) or not self._on_outlet(art):
+                return art
+        return None
+
+    def _on_outlet(self, art: Article) -> bool:
+        """Whether this outlet already publishes ``art`` (one outlet rarely republishes itself;
+        its pages share templates, so a near copy on the same outlet needs the stricter bar)."""
+        if any(
+            a.outlet_id == self.outlet_id
+            for a in self.session.new
+            if isinstance(a, Appearance) and a.article is art
+        ):
+            return True
+        if art.id is None:
+            return False
+        return (
+            self.session.scalar(
+                select(Appearance.id)
+                .where(Appearance.article_id == art.id, Appearance.outlet_id == self.outlet_id)
+                .limit(1)
+            )
+            is not None
         )
 
+    # --- what the batch adds ------------------------------------------------------------------
 
-def store_page(
-    engine: Engine, outlet_id: int, page: Extracted, fetch: FetchInfo, *, threshold: float = 0.7
-) -> StoreResult:
-    """Store one page in one transaction (retried whole if the database was busy)."""
-    fp = Fingerprint.of(page.text)
-    met = [u for u in [fetch.requested_url, fetch.final_url, *fetch.redirect_urls] if u]
-    canonical_met = fetch.canonical_urls or {canonicalize(u) for u in met}
-    canonical = page.canonical_url or canonicalize(fetch.final_url or fetch.requested_url)
-    variants = {*canonical_met, *page.url_variants, canonical}
-    # The spellings actually met (tracking parameters and all) are provenance too.
-    variants |= {u.split("#")[0] for u in [*met, *fetch.seen_urls] if u}
+    def remember(self, art: Article, p: _Page) -> None:
+        """Index a text the batch gave ``art``, for the pages after it."""
+        if p.fp.exact_ok:
+            self.by_hash[p.fp.content_hash] = art
+        if p.fp.signature is not None:
+            self.signatures[art] = p.fp.signature
+            for bk in p.keys:
+                self.bands.setdefault(bk, []).append(art)
 
-    def work(session: Session) -> StoreResult:
-        known = known_appearance(session, variants)
+    def set_text(self, art: Article, p: _Page, *, fresh: bool = False) -> None:
+        """Give ``art`` this page's text; its LSH bands are written at the end (``fresh``: a new
+        article, which has no bands to delete)."""
+        page, fp = p.page, p.fp
+        art.title = page.title
+        art.lead = page.lead
+        art.text = page.text
+        art.language = page.language
+        art.is_opinion = page.is_opinion
+        art.opinion_reason = page.opinion_reason
+        art.published_at = page.published_at or art.published_at
+        art.modified_at = page.modified_at
+        art.content_hash = fp.content_hash
+        art.minhash = fp.signature
+        art.word_count = fp.words
+        art.flagged_at = None
+        art.updated_at = utcnow()
+        if not fresh and art.id is not None:
+            self.session.execute(delete(LshBand).where(LshBand.article_id == art.id))
+        self.new_bands.pop(art, None)
+        if fp.signature is not None:
+            self.new_bands[art] = fp.signature
+        self.remember(art, p)
+
+    def add_variants(self, app: Appearance, p: _Page, canonical: str) -> None:
+        redirects = {*p.fetch.redirect_urls, *(canonicalize(u) for u in p.fetch.redirect_urls)}
+        for v in sorted(p.variants):
+            if v not in self.by_url:
+                self.by_url[v] = app
+                self.new_urls.append(
+                    (app, v, url_kind(v, canonical, p.fetch, redirects), p.fetch.fetched_at)
+                )
+
+    def set_authors(self, art: Article, authors: list[AuthorName], *, fresh: bool = False) -> None:
+        """``fresh``: the article was created in this batch and has no authors yet."""
+        self.new_authors[art] = (
+            authors,
+            fresh or (art in self.new_authors and self.new_authors[art][1]),
+        )
+
+    def has_authors(self, art: Article) -> bool:
+        return art in self.new_authors or (art.id is not None and bool(art.authors))
+
+    # --- one page -----------------------------------------------------------------------------
+
+    def store(self, p: _Page) -> tuple[str, Article, Appearance]:
+        known = self.known(p)
         if known is not None:
-            return _refresh(session, known, page, fetch, fp, variants, canonical, threshold)
-        if session.get_bind().dialect.name == "postgresql":
-            # Concurrent crawls must not both create the same article: an unknown page takes the
-            # lock first, then looks again (another writer may have stored it meanwhile).
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": NEW_ARTICLE_LOCK})
-            known = known_appearance(session, variants)
-            if known is not None:
-                return _refresh(session, known, page, fetch, fp, variants, canonical, threshold)
-        art = _match_existing(session, fp, threshold, outlet_id)
-        status = "duplicate"
-        if art is None:
-            status = "new"
+            status, art = self.refresh(known, p)
+            return status, art, known
+        page, fetch = p.page, p.fetch
+        found = self.match(p)
+        status = "duplicate" if found is not None else "new"
+        if found is not None:
+            art = found
+        else:
             art = Article(
-                content_hash=fp.content_hash,
+                content_hash=p.fp.content_hash,
                 first_seen=fetch.fetched_at,
                 last_seen=fetch.fetched_at,
             )
-            session.add(art)
-            _set_text(session, art, page, fp, threshold, fresh=True)
+            self.session.add(art)
+            self.set_text(art, p, fresh=True)
         app = Appearance(
-            article_id=art.id,
-            outlet_id=outlet_id,
-            url=canonical,
+            article=art,
+            outlet_id=self.outlet_id,
+            url=p.canonical,
             title=page.title,
             section=page.section,
             published_at=page.published_at,
@@ -235,91 +318,226 @@ def store_page(
             etag=fetch.etag,
             last_modified=fetch.last_modified,
             html_hash=fetch.html_hash,
-            content_hash=fp.content_hash,
+            content_hash=p.fp.content_hash,
         )
-        session.add(app)
-        session.flush()  # a concurrent insert of the same URL fails here → retried as "known"
-        _add_variants(session, app.id, variants, canonical, fetch)
+        self.session.add(app)
+        self.add_variants(app, p, p.canonical)
         art.last_seen = fetch.fetched_at
         if status == "new":
-            art.original_appearance_id = app.id
-            set_article_authors(session, art, page.authors, fresh=True)
+            art.original = app
+            self.set_authors(art, page.authors, fresh=True)
         else:
-            before = art.original_appearance_id
-            choose_original(session, art)
-            if art.original_appearance_id == app.id != before:
+            before = art.original
+            self.choose_original(art)
+            if art.original is app and before is not app:
                 # The original arrived after a republication: the work is the original's text,
                 # title and authors, not the republisher's ("first published by …") version.
-                _adopt_text(session, art, page, fp, threshold)
-            elif not art.authors and page.authors:
-                set_article_authors(session, art, page.authors)
-        return StoreResult(status, art.id, app.id)
+                self.adopt_text(art, p)
+            elif not self.has_authors(art) and page.authors:
+                self.set_authors(art, page.authors)
+        return status, art, app
 
-    return in_transaction(engine, work, what=f"store {canonical}")
+    def choose_original(self, art: Article) -> None:
+        """The original appearance: the one the others' rel=canonical points to, else the
+        earliest."""
+        session = self.session
+        apps = (
+            list(session.scalars(select(Appearance).where(Appearance.article_id == art.id)))
+            if art.id is not None
+            else []
+        )
+        apps += [
+            a
+            for a in session.new
+            if isinstance(a, Appearance) and a.article is art and a not in apps
+        ]
+        if not apps:
+            return
+        targets = {a.canonical_target for a in apps if a.canonical_target}
+        pointed_ids = (
+            set(session.scalars(select(Url.appearance_id).where(Url.url.in_(sorted(targets)))))
+            if targets
+            else set()
+        )
+        pointed = [
+            a
+            for a in apps
+            if a.url in targets
+            or (a.id is not None and a.id in pointed_ids)
+            or any(self.by_url.get(t) is a for t in targets)
+        ]
+        far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
+        pool = pointed or apps
+        original = min(
+            pool,
+            key=lambda a: (a.published_at or far_future, a.first_seen, a.id or 1 << 62),
+        )
+        if art.original is not original:
+            art.original = original
+            if original.published_at:
+                art.published_at = original.published_at
+
+    def adopt_text(self, art: Article, p: _Page) -> None:
+        """Give ``art`` this page's text, title and authors (unless another article has this
+        exact text: the content hash is unique)."""
+        other = self.by_hash.get(p.fp.content_hash)
+        if other is not None and other is not art:
+            return
+        if other is None:
+            taken = self.session.scalar(
+                select(Article.id).where(
+                    Article.content_hash == p.fp.content_hash,
+                    *([Article.id != art.id] if art.id is not None else []),
+                )
+            )
+            if taken is not None:
+                return
+        self.set_text(art, p)
+        if p.page.authors:
+            self.set_authors(art, p.page.authors)
+
+    def refresh(self, app: Appearance, p: _Page) -> tuple[str, Article]:
+        page, fetch = p.page, p.fetch
+        app.last_seen = fetch.fetched_at
+        app.fetched_at = fetch.fetched_at
+        app.etag = fetch.etag or app.etag
+        app.last_modified = fetch.last_modified or app.last_modified
+        app.html_hash = fetch.html_hash or app.html_hash
+        self.add_variants(app, p, app.url)
+        art = app.article
+        art.last_seen = fetch.fetched_at
+        if "original" in art.__dict__:  # set in this batch: the ids may not exist yet
+            is_original = art.original is None or art.original is app
+        else:
+            is_original = art.original_appearance_id in (None, app.id)
+        # A newer modified date counts for the original only: republications carry their own
+        # dates.
+        newer = (
+            is_original
+            and page.modified_at is not None
+            and (art.modified_at is None or page.modified_at > art.modified_at)
+        )
+        if app.content_hash == p.fp.content_hash and not newer:
+            return "unchanged", art
+        app.content_hash = p.fp.content_hash
+        app.title = page.title
+        app.published_at = page.published_at or app.published_at
+        if is_original:
+            self.adopt_text(art, p)
+        return "updated", art
+
+    # --- the writes ---------------------------------------------------------------------------
+
+    def write(self) -> None:
+        """Write the rows that need the ids of the batch's new articles and appearances: one
+        multi-row statement per table."""
+        session = self.session
+        session.flush()
+        if self.new_bands:
+            session.execute(
+                insert(LshBand),
+                [
+                    {"band": b, "key": k, "article_id": art.id}
+                    for art, sig in self.new_bands.items()
+                    for b, k in band_keys(sig, self.threshold)
+                ],
+            )
+        if self.new_urls:
+            insert_ignore(
+                session,
+                Url,
+                [
+                    {"url": u, "appearance_id": app.id, "kind": kind, "first_seen": seen}
+                    for app, u, kind, seen in self.new_urls
+                ],
+                ["url"],
+            )
+        if self.new_authors:
+            self._write_authors()
+        session.flush()
+
+    def _write_authors(self) -> None:
+        session = self.session
+        rows: dict[str, Author] = {}
+        names = {a.key: a for authors, _ in self.new_authors.values() for a in authors}
+        if names:
+            insert_ignore(
+                session,
+                Author,
+                [
+                    {
+                        "key": a.key,
+                        "name": a.name,
+                        "is_organization": a.is_organization,
+                        "bio": a.bio,
+                    }
+                    for a in names.values()
+                ],
+                ["key"],
+            )
+            rows = {
+                r.key: r
+                for r in session.scalars(select(Author).where(Author.key.in_(sorted(names))))
+            }
+            for key, a in names.items():
+                if a.bio and not rows[key].bio:
+                    rows[key].bio = a.bio
+        for art, (authors, fresh) in self.new_authors.items():
+            ids = list(dict.fromkeys(rows[a.key].id for a in authors)) if authors else []
+            if not fresh:
+                if [aa.author_id for aa in art.authors] == ids:
+                    continue
+                session.execute(delete(ArticleAuthor).where(ArticleAuthor.article_id == art.id))
+                session.expire(art, ["authors"])
+            for pos, aid in enumerate(ids):
+                session.add(ArticleAuthor(article_id=art.id, author_id=aid, position=pos))
 
 
-def _adopt_text(
-    session: Session, art: Article, page: Extracted, fp: Fingerprint, threshold: float
-) -> None:
-    """Give ``art`` this page's text, title and authors (unless another article has this exact
-    text: the content hash is unique)."""
-    taken = session.scalar(
-        select(Article.id).where(Article.content_hash == fp.content_hash, Article.id != art.id)
-    )
-    if taken is not None:
-        return
-    _set_text(session, art, page, fp, threshold)
-    if page.authors:
-        set_article_authors(session, art, page.authors)
+def store_pages(
+    engine: Engine,
+    outlet_id: int,
+    items: list[tuple[Extracted, FetchInfo]],
+    *,
+    threshold: float = 0.7,
+) -> list[StoreResult | Exception]:
+    """Store a batch of pages in one transaction (retried whole if the database was busy or a
+    concurrent writer won a race). If the batch fails for another reason, each page is stored
+    again on its own: the page at fault gets its exception in the result, the others are
+    stored."""
+    if not items:
+        return []
+    pages = [_Page.of(page, fetch, threshold) for page, fetch in items]
+
+    def work(session: Session) -> list[StoreResult]:
+        batch = _Batch(session, outlet_id, pages, threshold)
+        done = [batch.store(p) for p in pages]
+        batch.write()
+        return [StoreResult(status, art.id, app.id) for status, art, app in done]
+
+    what = f"store {pages[0].canonical}" + (f" and {len(pages) - 1} more" if len(pages) > 1 else "")
+    try:
+        return list(in_transaction(engine, work, what=what))
+    except Exception:
+        if len(items) == 1:
+            raise
+        log.warning("%s: the batch failed, storing its pages one by one", what, exc_info=True)
+    out: list[StoreResult | Exception] = []
+    for item in items:
+        try:
+            out.append(store_pages(engine, outlet_id, [item], threshold=threshold)[0])
+        except Exception as exc:
+            out.append(exc)
+    return out
 
 
-def _match_existing(
-    session: Session, fp: Fingerprint, threshold: float, outlet_id: int
-) -> Article | None:
-    if fp.exact_ok:
-        art = session.scalars(
-            select(Article).where(Article.content_hash == fp.content_hash)
-        ).first()
-        if art is not None:
-            return art
-    near = find_near_duplicate(session, fp, threshold, outlet_id)
-    return session.get(Article, near) if near is not None else None
-
-
-def _refresh(
-    session: Session,
-    app: Appearance,
-    page: Extracted,
-    fetch: FetchInfo,
-    fp: Fingerprint,
-    variants: set[str],
-    canonical: str,
-    threshold: float,
+def store_page(
+    engine: Engine, outlet_id: int, page: Extracted, fetch: FetchInfo, *, threshold: float = 0.7
 ) -> StoreResult:
-    app.last_seen = fetch.fetched_at
-    app.fetched_at = fetch.fetched_at
-    app.etag = fetch.etag or app.etag
-    app.last_modified = fetch.last_modified or app.last_modified
-    app.html_hash = fetch.html_hash or app.html_hash
-    _add_variants(session, app.id, variants, app.url, fetch)
-    art = session.get(Article, app.article_id)
-    assert art is not None
-    art.last_seen = fetch.fetched_at
-    is_original = art.original_appearance_id in (None, app.id)
-    # A newer modified date counts for the original only: republications carry their own dates.
-    newer = (
-        is_original
-        and page.modified_at is not None
-        and (art.modified_at is None or page.modified_at > art.modified_at)
-    )
-    if app.content_hash == fp.content_hash and not newer:
-        return StoreResult("unchanged", art.id, app.id)
-    app.content_hash = fp.content_hash
-    app.title = page.title
-    app.published_at = page.published_at or app.published_at
-    if is_original:
-        _adopt_text(session, art, page, fp, threshold)
-    return StoreResult("updated", art.id, app.id)
+    """Store one page in one transaction (retried whole if the database was busy)."""
+    result = store_pages(engine, outlet_id, [(page, fetch)], threshold=threshold)[0]
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 def mark_unchanged(engine: Engine, canonical_url: str, fetched_at: dt.datetime) -> bool:
@@ -336,3 +554,13 @@ def mark_unchanged(engine: Engine, canonical_url: str, fetched_at: dt.datetime) 
         return True
 
     return in_transaction(engine, work, what=f"304 {canonical_url}")
+
+
+__all__ = [
+    "FetchInfo",
+    "StoreResult",
+    "mark_unchanged",
+    "store_page",
+    "store_pages",
+    "url_kind",
+]

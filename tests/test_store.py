@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -12,8 +13,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from models import Appearance, Article, Url, read_session
-from pipeline.extract import extract_page
-from pipeline.store import FetchInfo, store_page
+from pipeline.extract import Extracted, extract_page
+from pipeline.store import FetchInfo, StoreResult, store_page, store_pages
 from tests.conftest import ROOT, sample_page
 from tests.store_worker import outlet_ids
 
@@ -151,3 +152,37 @@ def test_a_crawl_killed_mid_store_and_rerun_leaves_no_duplicates_or_half_article
         )
         assert orphans == 0
     assert out.split().count("unchanged") == stored_before
+
+
+def _items(*rels: str) -> list[tuple[Extracted, FetchInfo]]:
+    out = []
+    for rel in rels:
+        raw, url = sample_page(rel)
+        out.append((extract_page(raw, url), FetchInfo(url)))
+    return out
+
+
+def test_a_batch_holding_two_spellings_of_one_page_stores_it_once(engine: Engine) -> None:
+    """The crawl stores pages in batches; a page met twice in one batch (its canonical and its
+    AMP URL) is one appearance, with both spellings recorded."""
+    ids = outlet_ids(engine)
+    amp, canonical = _items(OPED_AMP, OPED_AMP.replace("amp/", ""))
+    results = store_pages(engine, ids["meridian"], [amp, canonical])
+    assert [r.status for r in results if isinstance(r, StoreResult)] == ["new", "unchanged"]
+    assert count(engine, Article) == 1 and count(engine, Appearance) == 1
+    with read_session(engine) as s:
+        art = s.scalars(select(Article)).one()
+        assert art.original_appearance_id == results[0].appearance_id  # type: ignore[union-attr]
+        assert {u.kind for u in s.scalars(select(Url))} >= {"canonical", "amp"}
+
+
+def test_a_page_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_stored(
+    engine: Engine,
+) -> None:
+    ids = outlet_ids(engine)
+    items = _items("observatory/p/102.html", "observatory/p/103.html", "observatory/p/104.html")
+    bad = dataclasses.replace(items[1][0], title={"not": "text"})  # no driver can bind this
+    results = store_pages(engine, ids["observatory"], [items[0], (bad, items[1][1]), items[2]])
+    assert isinstance(results[1], Exception)
+    assert [r.status for r in results if isinstance(r, StoreResult)] == ["new", "new"]
+    assert count(engine, Article) == 2 and count(engine, Appearance) == 2
