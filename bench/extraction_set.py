@@ -37,6 +37,7 @@ class Reading:
     language: str
     text: str
     seconds: float = 0.0
+    day: dt.date | None = None  # the publisher's calendar day, when the reader keeps it
 
 
 @dataclass
@@ -84,7 +85,14 @@ def fold(text: str) -> str:
 
 def ours(html: bytes, url: str) -> Reading:
     r = extract_page(html, url, content_type="text/html; charset=utf-8", fetched_at=FETCHED_AT)
-    return Reading([a.name for a in r.authors], r.published_at, r.title, r.language, r.text)
+    return Reading(
+        [a.name for a in r.authors],
+        r.published_at,
+        r.title,
+        r.language,
+        r.text,
+        day=r.published_day,
+    )
 
 
 def trafilatura_reading(html: bytes, url: str) -> Reading:
@@ -119,7 +127,7 @@ def score(gold: list[dict[str, Any]], folder: Path, read: Callable[[bytes, str],
         t.author_want += len(want_a)
         t.authors_exact += want_a == got_a
         want_d: str = g.get("published") or ""
-        day = got.published.astimezone(dt.UTC).date() if got.published else None
+        day = got.day or (got.published.astimezone(dt.UTC).date() if got.published else None)
         exact = (day is None and not want_d) or (day is not None and want_d == day.isoformat())
         near = exact or (
             day is not None

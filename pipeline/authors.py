@@ -17,18 +17,24 @@ from pipeline.rules import (
     AGENCIES,
     ARABIC_RE,
     BYLINE_PREFIX_RE,
+    CJK_RE,
     DATE_RE,
     EMAIL_RE,
     FUNCTION_WORDS,
+    HANDLE_NAME_RE,
     HANDLE_RE,
+    KO_REPORTER_RE,
     NAME_PARTICLES,
     NAME_WORD_RE,
     NAV_WORDS,
     NON_PERSONS,
     PARTICLE_PREFIX_RE,
+    PHOTO_CREDIT_RE,
     ROLE_WORDS,
     SPLIT_RE,
+    VISUAL_CREDIT_RE,
     WEEKDAYS,
+    WITH_COAUTHORS_RE,
 )
 from pipeline.textnorm import author_key
 
@@ -64,20 +70,31 @@ def _title_word(word: str) -> str:
     return "-".join(p[:1].upper() + p[1:] for p in low.split("-"))
 
 
-def _strip_noise(raw: str) -> str:
+def _strip_noise(raw: str, *, keep_handles: bool = False) -> str:
     text = nfc_spaces(raw)
+    text = PHOTO_CREDIT_RE.sub("", text)
     text = EMAIL_RE.sub(" ", text)
-    text = HANDLE_RE.sub(" ", text)
-    text = re.sub(r"https?://\S+", " ", text)
+    if not keep_handles:
+        text = HANDLE_RE.sub(" ", text)
+    text = re.sub(r"https?://[^\s)]+", " ", text)
     text = DATE_RE.sub("", text)
+    text = re.sub(r"\s+(?:on|at|le|am|el|em)$", "", text, flags=re.IGNORECASE)  # "… on <date>"
+    text = WITH_COAUTHORS_RE.sub(r", \1", text)  # "A (avec B et C)": co-authors
+    text = VISUAL_CREDIT_RE.sub(" #", text)  # "B (photography)": marked, never a name
     text = re.sub(r"\((?:[^)]*)\)", " ", text)  # "(Reuters)", "(Moscow)"
+    text = KO_REPORTER_RE.sub("", text)
     text = BYLINE_PREFIX_RE.sub("", text)
     text = re.sub(r"^[\s\-–—|:·•]+|[\s\-–—|:·•,.]+$", "", text)
     return nfc_spaces(text)
 
 
-def clean_author(raw: str, *, site_names: Iterable[str] = ()) -> AuthorName | None:
-    """One candidate name → a clean :class:`AuthorName`, or None if it is not an author."""
+def clean_author(
+    raw: str, *, site_names: Iterable[str] = (), single_word: bool = False
+) -> AuthorName | None:
+    """One candidate name → a clean :class:`AuthorName`, or None if it is not an author.
+
+    ``single_word``: the candidate comes from an explicit byline line ("Posted by kovarex"), where
+    a lone handle or pen name is the credit the page gives."""
     name = _strip_noise(raw)
     # "Jane Roe, Senior Correspondent" / "Jane Roe - Moscow": the name is the first part.
     name = re.split(
@@ -97,9 +114,24 @@ def clean_author(raw: str, *, site_names: Iterable[str] = ()) -> AuthorName | No
         return AuthorName(canon, is_organization=True) if canon else None
     if low in NON_PERSONS or names_site(name, site_names):
         return None
-    if not looks_like_person(name):
-        return None
-    return AuthorName(fix_case(name))
+    if looks_like_person(name):
+        return AuthorName(fix_case(name))
+    if single_word and is_handle(name):
+        return AuthorName(name)
+    return None
+
+
+def is_handle(name: str) -> bool:
+    """A one-word credit that can be a handle or pen name: no digits-first, no phrase, not a
+    navigation, role or function word."""
+    low = name.casefold()
+    return (
+        bool(HANDLE_NAME_RE.match(name))
+        and low not in ROLE_WORDS
+        and low not in FUNCTION_WORDS
+        and low not in NAV_WORDS
+        and low not in WEEKDAYS
+    )
 
 
 def _site_core(site: str) -> str:
@@ -145,6 +177,9 @@ def looks_like_person(name: str) -> bool:
         return False
     if ARABIC_RE.search(name):
         return 2 <= len(words) <= 5
+    if CJK_RE.search(name):
+        # Chinese, Japanese and Korean names are written without spaces ("春春", "史蒂文的家_藍天").
+        return len(words) <= 2 and 2 <= len(name.replace(" ", "")) <= 20
     # Latin/Cyrillic: two words at least, each capitalised unless a particle. A lone word is
     # rare for a real byline and common for navigation ("Home", "World").
     if len(words) < 2:
@@ -155,15 +190,21 @@ def looks_like_person(name: str) -> bool:
     return bool(caps) and all(w[:1].isupper() for w in caps)
 
 
-def parse_byline(raw: str, *, site_names: Iterable[str] = ()) -> list[AuthorName]:
-    """Split a byline ("By Jane Roe and John Doe, Reuters") into clean, distinct author names."""
-    text = _strip_noise(raw)
+def parse_byline(
+    raw: str, *, site_names: Iterable[str] = (), single_word: bool = False
+) -> list[AuthorName]:
+    """Split a byline ("By Jane Roe and John Doe, Reuters") into clean, distinct author names.
+
+    ``single_word``: an explicit byline line, where one-word credits (handles, pen names) count;
+    a lone "@handle" is then the author's name too."""
+    text = _strip_noise(raw, keep_handles=single_word)
     if not text:
         return []
     out: list[AuthorName] = []
     seen: set[str] = set()
     for part in SPLIT_RE.split(text):
-        cand = clean_author(part, site_names=site_names)
+        part = part.removeprefix("@") if single_word else part
+        cand = clean_author(part, site_names=site_names, single_word=single_word)
         if cand and cand.key not in seen:
             seen.add(cand.key)
             out.append(cand)

@@ -17,7 +17,10 @@ from pipeline.rules import (
     BIO_RE_RU,
     BYLINE_LINE_RE,
     BYLINE_XPATH,
+    CJK_RE,
+    DATED_BYLINE_RE,
     DISCLAIMER_RE,
+    EDITOR_CREDIT_RE,
     FOREIGN_ANCESTORS,
     SHORT_BYLINE_CHARS,
 )
@@ -25,6 +28,8 @@ from pipeline.rules import (
 
 def _foreign(el: lhtml.HtmlElement) -> bool:
     for anc in el.iterancestors():
+        if anc.tag == "footer" and next(anc.iterancestors("article"), None) is not None:
+            continue  # an <article>'s own footer ("Posted by …"), not the page's
         if anc.tag in ("nav", "footer", "aside"):
             return True
         marker = f"{anc.get('class', '')} {anc.get('id', '')}"
@@ -62,12 +67,29 @@ def short_bylines(tree: lhtml.HtmlElement, site_names: Iterable[str]) -> list[Au
     sites = list(site_names)
     for el in tree.iter("p", "span", "div", "small", "em", "address", "li", "td"):
         text = " ".join(el.text_content().split())
-        if not text or len(text) > SHORT_BYLINE_CHARS or not BYLINE_LINE_RE.match(text):
+        if not text or len(text) > SHORT_BYLINE_CHARS:
             continue
-        if _foreign(el):
+        dated = DATED_BYLINE_RE.match(text)  # "On 6/13/2018 by …"
+        if dated:
+            text = dated.group("byline")
+        if not BYLINE_LINE_RE.match(text) or _foreign(el):
             continue
-        names = parse_byline(text.rstrip("."), site_names=sites)
+        # An explicit byline line: one-word credits (handles, pen names) count here.
+        names = parse_byline(text.rstrip("."), site_names=sites, single_word=True)
         if names:
+            return names
+    return []
+
+
+def mailto_bylines(tree: lhtml.HtmlElement, site_names: Iterable[str]) -> list[AuthorName]:
+    """The author's initials linked to their address with the name as the link's title, as
+    news sites sign the end of a report ("(<a href="mailto:…" title="Ben Roe">bro</a>)")."""
+    sites = list(site_names)
+    for a in tree.xpath("//a[starts-with(@href, 'mailto:')][@title]"):
+        if len(a.text_content().strip()) > 6 or _foreign(a):
+            continue
+        names = parse_byline(a.get("title", ""), site_names=sites)
+        if len(names) == 1 and not names[0].is_organization:
             return names
     return []
 
@@ -97,6 +119,7 @@ def is_name_line(line: str) -> bool:
     line = line.strip()
     return (
         3 < len(line) < 60
+        and not CJK_RE.search(line)  # a short CJK line is as likely a phrase as a name
         and not line.endswith((".", ":", "?", "!", "»", '"'))
         and looks_like_person(line)
     )
@@ -130,6 +153,16 @@ def bio_authors(lines: list[str], site_names: Iterable[str]) -> list[AuthorName]
                     found.append(AuthorName(names[0].name, False, bio=line_c[:1000]))
                 break
     return found
+
+
+def editor_names(html_text: str) -> set[str]:
+    """Names the page credits as its editors ("责任编辑：…"): whatever else names them, they are
+    not the authors."""
+    return {m.group(1) for m in EDITOR_CREDIT_RE.finditer(html_text)}
+
+
+def without_editors(authors: list[AuthorName], editors: set[str]) -> list[AuthorName]:
+    return [a for a in authors if not any(e in a.name for e in editors)]
 
 
 def has_disclaimer(text: str) -> bool:

@@ -73,6 +73,7 @@ def parse_datetime(
     fuzzy: bool = False,
     language: str = "",
     reference: dt.datetime | None = None,
+    utc: bool = True,
 ) -> dt.datetime | None:
     """A datetime in UTC from an ISO string, an RFC 822 feed date, epoch seconds or free text
     in many languages ("5 марта 2024", "5 مارس 2024", "٥ مارس ٢٠٢٤").
@@ -81,13 +82,22 @@ def parse_datetime(
     becomes a date. A date without a year takes the year of ``reference`` (the fetch time; the
     year before when that would put it in the future). Numeric dates are read day first unless
     the page ``language`` writes the month first (English). Named zones (ET, PT, IST, MSK…) are
-    mapped to their offsets (pipeline.rules.TZINFOS)."""
+    mapped to their offsets (pipeline.rules.TZINFOS).
+
+    ``utc=False``: the same instant in the offset the text gave (the publisher's local time; a
+    text without one in ``default_tz``), for callers that want the publisher's calendar day."""
+
+    def done(value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=default_tz)
+        return value.astimezone(dt.UTC) if utc else value
+
     if value is None:
         return None
     if isinstance(value, dt.datetime):
-        return to_utc(value, default_tz)
+        return done(value)
     if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day, tzinfo=default_tz).astimezone(dt.UTC)
+        return done(dt.datetime(value.year, value.month, value.day))
     if isinstance(value, int | float) or (
         isinstance(value, str) and re.fullmatch(r"\d{10}(?:\.\d+)?", value.strip())
     ):
@@ -99,7 +109,7 @@ def parse_datetime(
     if not text or len(text) > 120 or not any(ch.isdigit() for ch in text):
         return None
     try:
-        return to_utc(dt.datetime.fromisoformat(text.replace("Z", "+00:00")), default_tz)
+        return done(dt.datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError:
         pass
     lang = language.lower()
@@ -115,12 +125,12 @@ def parse_datetime(
             parsed = parsed.replace(year=ref.year)
             if to_utc(parsed, default_tz) > ref + dt.timedelta(days=1):
                 parsed = parsed.replace(year=ref.year - 1)
-        return to_utc(parsed, default_tz)
+        return done(parsed)
     if ARABIC_RE.search(text):
         for levantine, gregorian in LEVANTINE_MONTHS.items():
             text = text.replace(levantine, gregorian)
     found = _dateparser(text, lang.split("-")[0], reference)
-    return to_utc(found, default_tz) if found else None
+    return done(found) if found else None
 
 
 def date_from_url(url: str) -> dt.datetime | None:

@@ -32,9 +32,30 @@ ARABIC_RE = textnorm.ARABIC_RE
 BYLINE_PREFIX_RE = re.compile(
     r"^\s*(?:(?:written|reported|posted|published|compiled|edited|text|story|words|opinion|analysis|commentary)\s+)?"
     r"(?:by|from|par|von|por|di)\s*[:\-–—]?\s+"
-    r"|^\s*(?:author|authors|writer|columnist|автор|авторы|текст|بقلم|كتب|كتبت|الكاتب|الكاتبة|إعداد)\s*[:\-–—]?\s*",
+    r"|^\s*(?:author|authors|writer|columnist|автор|авторы|текст|بقلم|كتب|كتبت|الكاتب|الكاتبة|إعداد)\s*[:\-–—]?\s*"
+    r"|^\s*(?:作者|记者|記者|撰文|文)\s*[:：︱丨|/]?\s*",
     re.IGNORECASE,
 )
+# Co-authors a byline gives in parentheses: "Par A (avec B et C)", "By A (with B)".
+WITH_COAUTHORS_RE = re.compile(
+    r"\(\s*(?:with|avec|con|mit|com|met|с|со|مع)\s+([^)]+)\)", re.IGNORECASE
+)
+# A photo or image credit glued to a byline ("… Photograph: John Doe for the Guardian"): never
+# an author, cut from the label to the end.
+PHOTO_CREDIT_RE = re.compile(
+    r"\s*\b(?:main image|photograph|photo|picture|image|illustration|foto|фото|صورة)s?\s*:.*$",
+    re.IGNORECASE,
+)
+# A credit for the pictures in a byline ("A (reporting) and B (photography)"): B is no author.
+VISUAL_CREDIT_RE = re.compile(
+    r"\(\s*(?:photograph\w*|photos?|pictures|images?|video\w*|illustrations?|graphics|"
+    r"фото\w*|видео)\s*\)",
+    re.IGNORECASE,
+)
+# The page's credit of an editor, not an author ("责任编辑：…"): that name is no author.
+EDITOR_CREDIT_RE = re.compile(r"(?:责任编辑|責任編輯|编辑|編輯)\s*[:：︱丨|]\s*([^\s<>：:|]{2,12})")
+# A Korean byline's "… 기자" (reporter) after the name.
+KO_REPORTER_RE = re.compile(r"\s*기자\b.*$")
 
 SPLIT_RE = re.compile(
     r"\s*(?:,|;|/|\||&|\band\b|\bund\b|\bet\b|\by\b|\bи\b|\s+و(?=\S)|\s+و\s+|\s·\s|\s+\+\s+)\s*",
@@ -171,9 +192,18 @@ FOREIGN_ANCESTORS = re.compile(
 
 BYLINE_LINE_RE = re.compile(
     r"^\s*(?:by|written by|posted by|published by|words by|text|von|par|por|di|da|door|"
-    r"автор|текст|بقلم|كتب|كتبت)\s*[:\-–—]?\s+\S",
+    r"автор|текст|بقلم|كتب|كتبت)\s*[:\-–—]?\s+\S"
+    r"|^\s*(?:作者|记者|記者|撰文)\s*[:：︱丨|]\s*\S",
     re.IGNORECASE,
 )
+# "On 6/13/2018 by Jane Roe", "Posted on March 3, 2024 by jroe": a date, then the byline.
+DATED_BYLINE_RE = re.compile(
+    r"^\s*(?:(?:posted|published|written|updated)\s+)?on\s+.{4,40}?\s+(?P<byline>by\s+\S.*)$",
+    re.IGNORECASE,
+)
+# A single-word credit ("Posted by kovarex, TOGos") is taken only from an explicit byline line
+# and only in this shape (a handle or a pen name, not a phrase).
+HANDLE_NAME_RE = re.compile(r"^[^\W\d_][\w.\-]{2,29}$")
 # A short element whose whole text is a byline ("Posted by Alon Zakai.", "Von Ben Schwan",
 # "Par Martin Untersinger, Damien Leloup et Morgane Tual"): at most this many characters.
 SHORT_BYLINE_CHARS = 140
@@ -291,6 +321,14 @@ ORGANIZATION_TYPES = frozenset(
 )
 
 STRUCTURED_DATE_SOURCES = frozenset({"json-ld", "json-ld:webpage", "meta", "microdata", "url"})
+# The page's own published-date fields. When they disagree by less than this, one of them
+# carries a later revision: the first publication is the earliest of them.
+PUBLISHED_FIELDS = frozenset({"json-ld", "json-ld:webpage", "meta", "microdata"})
+REVISION_WINDOW = dt.timedelta(days=7)
+# A wire-style dateline opening the text: "Feb. 23, 2015 -- …", "MOSCOW, 3 March 2021 — …".
+TEXT_DATELINE_RE = re.compile(
+    r"^\s*(?:[^\W\d_][^\W\d]{1,25}(?:\s[^\W\d]{1,25})?,\s*)?(?P<date>[^–—]{6,40}?)\s*(?:--|—|–)\s*\S"
+)
 
 STRUCTURED_AUTHOR_SOURCES = frozenset({"json-ld", "meta"})
 

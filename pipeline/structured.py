@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
@@ -94,6 +95,8 @@ def _jsonld(tree: lhtml.HtmlElement, html_text: str, url: str) -> list[Any]:
     items = []
     for script in tree.xpath('//script[@type="application/ld+json"]'):
         raw = (script.text or "").strip().rstrip(";")
+        # XHTML habits: the data wrapped in a CDATA section or an HTML comment.
+        raw = re.sub(r"^(?://\s*)?(?:<!\[CDATA\[|<!--)|(?://\s*)?(?:\]\]>|-->)$", "", raw).strip()
         try:
             items.append(json.loads(raw, strict=False))
         except ValueError:

@@ -110,6 +110,7 @@ def extract_page(
         ("text-byline", bylines.text_bylines(lines, sites)),
         ("lone-name", lone),
         ("bio", bio),
+        ("mailto", bylines.mailto_bylines(tree, sites)),
         ("attribute", bylines.attribute_bylines(tree, sites)),
         ("selector", bylines.dom_bylines(tree, sites, selector_xpath) if selector_xpath else []),
         ("trafilatura", parse_byline(traf_meta.get("author") or "", site_names=sites)),
@@ -118,6 +119,9 @@ def extract_page(
     if selector_xpath:  # an outlet's own selector is there because the generic rules fail it
         cascade.insert(2, next(c for c in cascade if c[0] == "selector"))
         cascade.pop(next(i for i, c in enumerate(cascade) if c[0] == "selector" and i > 2))
+    editors = bylines.editor_names(html_text)
+    if editors:
+        cascade = [(name, bylines.without_editors(group, editors)) for name, group in cascade]
     result.sources["authors"] = next((name for name, group in cascade if group), "")
     result.authors = merge_authors(*(group for _, group in cascade))
     # A lone name line is a byline, not prose; nor is a repeat of the headline or a "By" line.
@@ -130,9 +134,12 @@ def extract_page(
     lines = [ln for i, ln in enumerate(lines) if i not in drop]
     result.text = "\n".join(lines)
 
-    result.sources["published_at"], result.published_at, result.modified_at = pick_dates(
-        st, tree, url, outlet, hints, html_text, fetched_at
-    )
+    (
+        result.sources["published_at"],
+        result.published_at,
+        result.modified_at,
+        result.published_day,
+    ) = pick_dates(st, tree, url, outlet, hints, html_text, fetched_at, lines[0] if lines else "")
     declared = [
         tree.get("lang") or "",
         text_of(st.article.get("inLanguage")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from lxml import html as lhtml
 
@@ -13,6 +14,7 @@ from pipeline.authors import (
     nfc_spaces,
 )
 from pipeline.extract.model import FeedHints, OutletRules, css_xpath, text_of
+from pipeline.rules import PUBLISHED_FIELDS, REVISION_WINDOW, TEXT_DATELINE_RE
 from pipeline.structured import Structured
 
 # Dateline elements by the classes themes give them (WordPress's "entry-date published updated"
@@ -45,8 +47,15 @@ def pick_dates(
     hints: FeedHints,
     html_text: str,
     fetched_at: dt.datetime,
-) -> tuple[str, dt.datetime | None, dt.datetime | None]:
-    p = dates.parse_datetime
+    first_line: str = "",
+) -> tuple[str, dt.datetime | None, dt.datetime | None, dt.date | None]:
+    """(the rule that gave the publication date, published and modified in UTC, the publication's
+    calendar day in the publisher's own time zone as the page gave it)."""
+
+    def p(value: object, **kw: Any) -> dt.datetime | None:
+        # In the publisher's own offset until the choice is made: its calendar day is kept.
+        return dates.parse_datetime(value, utc=False, **kw)
+
     # Visible dates are read in the page's language (day/month order, month names) and a date
     # without a year takes the fetch year.
     language = (tree.get("lang") or outlet.language or "").strip()
@@ -72,6 +81,12 @@ def pick_dates(
             for el in tree.xpath(DATE_CLASS_XPATH)[:3]
             if 4 < len(el.text_content().strip()) < 80 and YEAR_RE.search(el.text_content())
         ]
+    opening = TEXT_DATELINE_RE.match(first_line[:80])
+    text_dateline = (
+        visible(opening.group("date"))
+        if opening and YEAR_RE.search(opening.group("date"))
+        else None
+    )
     candidates: list[tuple[str, dt.datetime | None]] = [
         (
             "json-ld",
@@ -95,6 +110,7 @@ def pick_dates(
                     "pubdate",
                     "publish-date",
                     "publish_date",
+                    "publishdate",
                     "publication_date",
                     "citation_publication_date",
                     "datepublished",
@@ -105,10 +121,22 @@ def pick_dates(
         ("time", p(time_el[0]) if time_el else None),
         *[("selector", d) for d in selector_dates],
         *[("dateline", d) for d in dateline],
+        ("text-dateline", text_dateline),
         ("url", dates.date_from_url(url)),
         ("feed", hints.published_at),
     ]
     source, published = dates.first_plausible(candidates, fetched_at)
+    if source in PUBLISHED_FIELDS and published is not None:
+        earlier: list[tuple[str, dt.datetime]] = [
+            (s, v)
+            for s, v in candidates
+            if s in PUBLISHED_FIELDS
+            and v is not None
+            and dates.plausible(v, fetched_at)
+            and published - REVISION_WINDOW < v < published
+        ]
+        if earlier:
+            source, published = min(earlier, key=lambda c: c[1])
     if published is None:
         from htmldate import find_date
 
@@ -142,4 +170,21 @@ def pick_dates(
         published = fetched_at
     if modified is not None and published is not None and modified < published:
         modified = None
-    return source, published, modified
+    local_day = None
+    if published is not None:
+        # The calendar day where the publisher is: the chosen instant in its own offset, or in
+        # the offset another field gives the same instant ("…T01:18Z" and "…T17:18-08:00").
+        same = [
+            v
+            for _, v in candidates
+            if v is not None
+            and abs(v - published) < dt.timedelta(minutes=1)
+            and v.utcoffset() not in (None, dt.timedelta(0))
+        ]
+        local_day = (same[0] if same else published).date()
+    return (
+        source,
+        published and published.astimezone(dt.UTC),
+        modified and modified.astimezone(dt.UTC),
+        local_day,
+    )

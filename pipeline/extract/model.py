@@ -48,6 +48,9 @@ class Extracted:
     authors: list[AuthorName] = field(default_factory=list)
     published_at: dt.datetime | None = None
     modified_at: dt.datetime | None = None
+    # The publication's calendar day where its publisher is (the page's own offset): 23:30 in
+    # Moscow is the day before in UTC, and an analyst reads the outlet's date.
+    published_day: dt.date | None = None
     language: str = ""
     section: str = ""
     is_opinion: bool = False
