@@ -43,6 +43,8 @@ def test_case(case) -> None:
     assert r.language == e["language"]
     assert r.canonical_url == e["canonical_url"]
     assert token_f1(r.text, e["text"]) >= 0.9
+    if "published_day" in e:  # the publisher's calendar day, where it differs from UTC's
+        assert str(r.published_day) == e["published_day"]
     if "section" in e:
         assert r.section == e["section"]
     if "canonical_target" in e:

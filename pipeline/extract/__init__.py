@@ -38,6 +38,7 @@ from pipeline.extract.text import (
 )
 from pipeline.language import choose_language
 from pipeline.opinion import opinion_reason
+from pipeline.rules import DATED_BYLINE_RE
 from pipeline.structured import absolute, extract_structured
 from pipeline.urls import canonicalize, is_amp, is_foreign, strip_amp
 
@@ -128,7 +129,7 @@ def extract_page(
     drop = set(lone_idx)
     for i, ln in enumerate(lines[:3]):
         if ln.casefold() == result.title.casefold() or (
-            bylines.BYLINE_LINE_RE.match(ln) and len(ln) < 120
+            (bylines.BYLINE_LINE_RE.match(ln) or DATED_BYLINE_RE.match(ln)) and len(ln) < 120
         ):
             drop.add(i)
     lines = [ln for i, ln in enumerate(lines) if i not in drop]
