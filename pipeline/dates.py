@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
+import warnings
 from functools import lru_cache
 from typing import Any
 
@@ -20,6 +22,9 @@ from pipeline.rules import (
     TZINFOS,
     URL_DATE_RES,
 )
+
+log = logging.getLogger(__name__)
+BYLINE_TAIL_RE = re.compile(r"\s+by\s+\S.*$", re.IGNORECASE)
 
 
 def to_utc(value: dt.datetime, default_tz: dt.tzinfo = dt.UTC) -> dt.datetime:
@@ -54,13 +59,21 @@ _SENTINELS = (dt.datetime(2000, 1, 1), dt.datetime(2001, 2, 2))
 def _dateutil(text: str, *, fuzzy: bool, dayfirst: bool) -> tuple[dt.datetime, bool] | None:
     """dateutil's reading and whether the text gave a year; None when it gave no day and
     month (parsed twice with different defaults: what comes out the same, the text said)."""
+    # A byline after the date ("… at 09:11 by Jane M. Roe") is not part of it: its initial
+    # would be read as a military time zone.
+    text = BYLINE_TAIL_RE.sub("", text)
     try:
-        a, b = (
-            du_parser.parse(text, fuzzy=fuzzy, dayfirst=dayfirst, tzinfos=TZINFOS, default=d)
-            for d in _SENTINELS
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", du_parser.UnknownTimezoneWarning)
+            a, b = (
+                du_parser.parse(text, fuzzy=fuzzy, dayfirst=dayfirst, tzinfos=TZINFOS, default=d)
+                for d in _SENTINELS
+            )
     except (ValueError, OverflowError, TypeError):
         return None
+    for w in caught:
+        # A zone name we do not know: the time is read as the page's default zone, and said so.
+        log.info("date %r: %s", text, w.message)
     if (a.month, a.day) != (b.month, b.day):
         return None
     return a, a.year == b.year
