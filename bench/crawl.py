@@ -12,11 +12,12 @@ slower than on synthetic ones, which moves the bottleneck from the store to the 
 
 from __future__ import annotations
 
-import resource
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,61 @@ def worker_counts() -> tuple[int, ...]:
     return tuple(dict.fromkeys((0, 1, default_workers())))
 
 
+class PeakMemory:
+    """Samples, every 0.2 s, the peak resident size (VmHWM) of each process below ``root``:
+    the crawl process itself and its extraction workers, each on its own (Linux /proc)."""
+
+    def __init__(self, root: int) -> None:
+        self.root = root
+        self.peaks: dict[int, tuple[str, int]] = {}  # pid → (kind, kB)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            for pid in self._descendants():
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                    cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                except OSError:
+                    continue
+                hwm = next((ln for ln in status.splitlines() if ln.startswith("VmHWM:")), "")
+                if not hwm:
+                    continue
+                kind = (
+                    "crawl"
+                    if "scrapy" in cmd
+                    else "worker"
+                    if "multiprocessing" in cmd
+                    else "other"
+                )
+                self.peaks[pid] = (kind, int(hwm.split()[1]))
+
+    def _descendants(self) -> list[int]:
+        found, todo = [], [self.root]
+        while todo:
+            pid = todo.pop()
+            try:
+                for tid in os.listdir(f"/proc/{pid}/task"):
+                    kids = Path(f"/proc/{pid}/task/{tid}/children").read_text().split()
+                    todo += [int(k) for k in kids]
+                    found += [int(k) for k in kids]
+            except OSError:
+                continue
+        return found
+
+    def peak_mb(self, kind: str) -> float:
+        return max((kb for k, kb in self.peaks.values() if k == kind), default=0) / 1024
+
+
 def crawl_once(work: Path, base: str, workers: int) -> dict[str, Any]:
     folder = work / f"w{workers}"
     folder.mkdir()
@@ -100,13 +156,15 @@ def crawl_once(work: Path, base: str, workers: int) -> dict[str, Any]:
     cfg.write_text(CONFIG.format(base=base, workers=workers))
     mw = [sys.executable, "-m", "mediawatch.cli", "--config", str(cfg)]
     subprocess.run([*mw, "init"], check=True, capture_output=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
-    proc = subprocess.run([*mw, "crawl", "bench"], capture_output=True, text=True)
+    proc = subprocess.Popen(
+        [*mw, "crawl", "bench"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    with PeakMemory(proc.pid) as memory:
+        out, _ = proc.communicate()
     crawl_s = time.perf_counter() - t0
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if proc.returncode != 0:
-        raise RuntimeError(proc.stdout + proc.stderr)
+        raise RuntimeError(out)
     import sqlite3
 
     db = sqlite3.connect(folder / "mediawatch.db")
@@ -116,10 +174,8 @@ def crawl_once(work: Path, base: str, workers: int) -> dict[str, Any]:
         "stored": appearances,
         "crawl_s": crawl_s,
         "per_s": appearances / crawl_s,
-        # ru_maxrss of the children is the largest single process waited for so far (the crawl
-        # process or one extraction worker); it only grows, so a later run may report an
-        # earlier one's peak when its own is lower.
-        "peak_rss_mb": max(peak_kb, before) / 1024,
+        "crawl_rss_mb": memory.peak_mb("crawl"),
+        "worker_rss_mb": memory.peak_mb("worker"),
         "dropped": dropped[0] if dropped else "",
         "errors": dropped[1] if dropped else "",
     }
@@ -172,14 +228,15 @@ def markdown(r: dict[str, Any]) -> str:
         f"process: our extraction alone {r['extract_per_s']:.1f} pages/s, trafilatura "
         f"`bare_extraction` alone {r['trafilatura_per_s']:.1f} pages/s.",
         "",
-        "| `[crawl] workers` | pages/s | stored | seconds | vs trafilatura alone | vs workers = 0 | largest process peak RSS |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| `[crawl] workers` | pages/s | stored | seconds | vs trafilatura alone | vs workers = 0 | crawl process peak RSS | largest worker peak RSS |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for w, c in crawls.items():
         lines.append(
             f"| {w}{' (in threads)' if w == 0 else ''} | {c['per_s']:.1f} | {c['stored']:,} | "
             f"{c['crawl_s']:.1f} | {c['per_s'] / r['trafilatura_per_s']:.2f} | "
-            f"{c['per_s'] / base:.2f}× | {c['peak_rss_mb']:.0f} MB |"
+            f"{c['per_s'] / base:.2f}× | {c['crawl_rss_mb']:.0f} MB | "
+            + (f"{c['worker_rss_mb']:.0f} MB |" if w else "– |")
         )
     best = max(c["per_s"] for c in crawls.values())
     lines += [
