@@ -24,6 +24,7 @@ from pipeline.rules import (
 )
 
 log = logging.getLogger(__name__)
+ZONE_NAME_RE = re.compile(r"(?<![^\W\d_])([A-Z]{2,5})(?![^\W\d_])")
 BYLINE_TAIL_RE = re.compile(r"\s+by\s+\S.*$", re.IGNORECASE)
 
 
@@ -142,7 +143,15 @@ def parse_datetime(
     if ARABIC_RE.search(text):
         for levantine, gregorian in LEVANTINE_MONTHS.items():
             text = text.replace(levantine, gregorian)
+    # A named zone ("… 10:00 MSK") is ours to map: dateparser would return the wall time and
+    # drop the offset.
+    zone = ZONE_NAME_RE.search(text)
+    offset = TZINFOS.get(zone.group(1)) if zone else None
+    if zone and offset is not None:
+        text = text[: zone.start()] + text[zone.end() :]
     found = _dateparser(text, lang.split("-")[0], reference)
+    if found is not None and found.tzinfo is None and offset is not None:
+        found = found.replace(tzinfo=dt.timezone(dt.timedelta(seconds=offset)))
     return done(found) if found else None
 
 

@@ -32,7 +32,7 @@ ARABIC_RE = textnorm.ARABIC_RE
 BYLINE_PREFIX_RE = re.compile(
     r"^\s*(?:(?:written|reported|posted|published|compiled|edited|text|story|words|opinion|analysis|commentary)\s+)?"
     r"(?:by|from|par|von|por|di)\s*[:\-–—]?\s+"
-    r"|^\s*(?:author|authors|writer|columnist|автор|авторы|текст|بقلم|كتب|كتبت|الكاتب|الكاتبة|إعداد)\s*[:\-–—]?\s*"
+    r"|^\s*(?:authors|author|writer|columnist|texte|texto|text|words|авторы|автор|текст|بقلم|كتبت|كتب|الكاتبة|الكاتب|إعداد)\s*[:\-–—]?\s*"
     r"|^\s*(?:作者|记者|記者|撰文|文)\s*[:：︱丨|/]?\s*",
     re.IGNORECASE,
 )

@@ -61,6 +61,19 @@ def test_amp_and_mobile_variants(url: str, plain: str) -> None:
         ("Russia warns the West over talks", []),
         ("Share this article", []),
         ("دمشق - مراسل الوطن", []),
+        ("Text: Jana Nováková", ["Jana Nováková"]),
+        ("Texte : Jeanne Roux", ["Jeanne Roux"]),
+        ("Авторы: Мария Иванова и Пётр Смирнов", ["Мария Иванова", "Пётр Смирнов"]),
+        ("كتبت: سارة أحمد", ["سارة أحمد"]),
+        (
+            "Par Claire Dumas (avec Hugo Lefèvre et Inès Morel)",
+            ["Claire Dumas", "Hugo Lefèvre", "Inès Morel"],
+        ),
+        ("by Tamsin Reyes (reporting) and Oliver Hart (photography)", ["Tamsin Reyes"]),
+        ("Harriet Vale (https://vale.example/about/)", ["Harriet Vale"]),
+        ("김철수 기자", ["김철수"]),
+        ("記者 山田太郎", ["山田太郎"]),
+        ("作者︱林晓", ["林晓"]),
     ],
 )
 def test_parse_byline(byline: str, names: list[str]) -> None:
@@ -152,6 +165,12 @@ def test_relative_dates_count_from_the_fetch_not_from_now() -> None:
         ("March 5, 2024 10:30 a.m. ET", "en", "2024-03-05T15:30:00+00:00"),
         ("March 5, 2024 10:30 PT", "en", "2024-03-05T18:30:00+00:00"),
         ("5 March 2024 16:00 IST", "en", "2024-03-05T10:30:00+00:00"),
+        ("3 марта 2021 10:00 MSK", "ru", "2021-03-03T07:00:00+00:00"),  # month name and zone
+        (
+            "Posted on Tuesday 15 October 2019 at 09:11 by Jane M. Roe",
+            "en",
+            "2019-10-15T09:11:00+00:00",
+        ),
         ("Dec 30", "en", "2024-12-30T00:00:00+00:00"),  # no year: the last 30 December
         ("Jan 8", "en", "2025-01-08T00:00:00+00:00"),
     ],
