@@ -83,7 +83,10 @@ def write_cluster_config(
         f'[database]\nurl = "{db_url}"\n',
         "[crawl]\nmax_article_age_days = 0\ntimeout_minutes = 3\ndownload_timeout_seconds = 10\n"
         "retry_times = 0\nworkers = 0\nautothrottle = false\n",
-        "[cluster]\nheartbeat_seconds = 1\nstalled_seconds = 8\n"
+        # One job at a time per worker: with more, the first worker to wake could take every
+        # job as host locks free up (the queue wakes workers on new jobs, not on freed locks),
+        # and "several workers took part" would depend on timing.
+        "[cluster]\nheartbeat_seconds = 1\nstalled_seconds = 8\nconcurrency = 1\n"
         f"drain_seconds = {drain_seconds}\nper_host = 1\n",
         f'[smtp]\nhost = "127.0.0.1"\nport = {smtp_port}\n',
     ]
