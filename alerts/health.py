@@ -68,8 +68,8 @@ def build_health_mail(changes: list[Change]) -> Digest:
 
 def _changes_for(session: Session, email: str, now: dt.datetime) -> tuple[list[int], list[Change]]:
     events = [e for e in undelivered_events(session, email) if e.at >= now - NEWS_FOR]
-    names = dict(session.execute(select(Outlet.id, Outlet.name)).tuples().all())
-    slugs = dict(session.execute(select(Outlet.id, Outlet.slug)).tuples().all())
+    names = {i: n for i, n in session.execute(select(Outlet.id, Outlet.name))}
+    slugs = {i: s for i, s in session.execute(select(Outlet.id, Outlet.slug))}
     changes = [
         Change(slugs[e.outlet_id], names[e.outlet_id], e.previous, e.state, e.reason, e.at)
         for e in events

@@ -278,7 +278,7 @@ def record_changes(
 
     def work(session: Session) -> list[OutletHealth]:
         current = _current_events(session)
-        ids = dict(session.execute(select(Outlet.slug, Outlet.id)).tuples().all())
+        ids = {s: i for s, i in session.execute(select(Outlet.slug, Outlet.id))}
         changed = []
         for h in states:
             before = current.get(ids[h.slug])

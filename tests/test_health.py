@@ -314,7 +314,7 @@ def test_a_feed_that_stopped_changing_while_the_sitemap_goes_on_degrades_the_out
             .where(Source.kind == "feed")
             .values(last_changed_at=feed_changed - dt.timedelta(hours=60))
         )
-        kinds = dict(conn.execute(select(Source.kind, Source.entries)).tuples().all())
+        kinds = {k: n for k, n in conn.execute(select(Source.kind, Source.entries))}
     engine.dispose()
     assert kinds == {"feed": 4, "sitemap": 7}
     row = health(cfg)
