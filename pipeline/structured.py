@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import extruct
+from extruct.jsonld import JsonLdExtractor
 from lxml import html as lhtml
 
 from pipeline.rules import ARTICLE_TYPES
@@ -84,23 +85,25 @@ def _flatten(items: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _jsonld(tree: lhtml.HtmlElement, html_text: str, url: str) -> list[Any]:
-    try:
-        data = extruct.extract(html_text, base_url=url, syntaxes=["json-ld"], errors="ignore")
-        items = data.get("json-ld", [])
-        if items:
-            return list(items)
-    except Exception as exc:  # extruct raises many kinds on broken markup; fall back below
-        log.debug("extruct json-ld failed: %s", exc, extra={"url": url})
-    items = []
+def _jsonld(tree: lhtml.HtmlElement, url: str) -> list[Any]:
+    """The JSON-LD items of the page, read from our own parse (extruct's reader, one script at
+    a time: a broken script costs only itself, and the HTML is not parsed again)."""
+    reader = JsonLdExtractor()
+    items: list[Any] = []
     for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            items += reader.extract_items(script, base_url=url)
+            continue
+        except Exception as exc:  # invalid JSON, even for extruct's lenient reader
+            log.debug("json-ld script unreadable: %s", exc, extra={"url": url})
         raw = (script.text or "").strip().rstrip(";")
         # XHTML habits: the data wrapped in a CDATA section or an HTML comment.
         raw = re.sub(r"^(?://\s*)?(?:<!\[CDATA\[|<!--)|(?://\s*)?(?:\]\]>|-->)$", "", raw).strip()
         try:
-            items.append(json.loads(raw, strict=False))
+            data = json.loads(raw, strict=False)
         except ValueError:
             continue
+        items += data if isinstance(data, list) else [data]
     return items
 
 
@@ -119,7 +122,7 @@ def _microdata(html_text: str, url: str) -> dict[str, Any]:
 
 def extract_structured(tree: lhtml.HtmlElement, html_text: str, url: str) -> Structured:
     st = Structured(meta=collect_meta(tree))
-    nodes = _flatten(_jsonld(tree, html_text, url))
+    nodes = _flatten(_jsonld(tree, url))
     st.nodes_by_id = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
     ranked: list[tuple[int, dict[str, Any], str]] = []
     for n in nodes:
