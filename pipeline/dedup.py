@@ -12,24 +12,26 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select, union_all
+from sqlalchemy.orm import Session, joinedload
 
 from models import Appearance, Url
 from pipeline.textnorm import WORD_RE, fold
 
+C = TypeVar("C")  # a near-duplicate candidate: a stored article's id, or an article object
 NUM_PERM = 128
 SHINGLE_WORDS = 5
 MIN_WORDS_FOR_NEAR = 80  # shorter texts are merged only when exactly equal
 MIN_WORDS_FOR_EXACT = 15
 SAME_OUTLET_THRESHOLD = 0.9  # one outlet rarely republishes itself; its pages share templates
+NEAR_CANDIDATES = 25  # candidates compared exactly, most shared bands first
 # Lines that say where a piece comes from or how to follow the site: never part of the work.
 BOILERPLATE_RE = re.compile(
     r"originally (?:published|appeared)|first (?:published|appeared)|republished (?:with|from|by)|"
@@ -121,20 +123,28 @@ class Fingerprint:
 
 
 # --- lookups in the shared store --------------------------------------------------------------
-# The two questions the crawl asks before storing a page, answered in one place for the
-# known-URL middleware, the store and the benchmarks.
+# The questions the crawl asks before storing pages, answered in one place for the spider, the
+# store and the benchmarks.
 
 
-def known_appearance(session: Session, urls: Iterable[str]) -> Appearance | None:
-    """The appearance any of these URL spellings (canonical forms, or spellings met) belongs
-    to, if it was stored before."""
-    wanted = set(urls)
+def known_appearances(session: Session, urls: Iterable[str]) -> dict[str, Appearance]:
+    """The stored appearance of each of these URL spellings that is known (as a URL variant or
+    as an appearance's own URL), with its article loaded: one query."""
+    wanted = sorted(set(urls))
     if not wanted:
-        return None
-    app_id = session.scalar(select(Url.appearance_id).where(Url.url.in_(wanted)).limit(1))
-    if app_id is None:
-        app_id = session.scalar(select(Appearance.id).where(Appearance.url.in_(wanted)).limit(1))
-    return session.get(Appearance, app_id) if app_id is not None else None
+        return {}
+    found = union_all(
+        select(Url.url.label("url"), Url.appearance_id.label("app_id")).where(Url.url.in_(wanted)),
+        select(Appearance.url.label("url"), Appearance.id.label("app_id")).where(
+            Appearance.url.in_(wanted)
+        ),
+    ).subquery()
+    rows = session.execute(
+        select(found.c.url, Appearance)
+        .join(Appearance, Appearance.id == found.c.app_id)
+        .options(joinedload(Appearance.article))
+    ).all()
+    return {url: app for url, app in rows}
 
 
 @dataclass(frozen=True)
@@ -202,36 +212,63 @@ def band_rows(session: Session, keys: list[int]) -> list[tuple[int, int, int, by
     ]
 
 
+def rank_near(
+    signature: bytes,
+    keys: list[tuple[int, int]],
+    bands: Mapping[tuple[int, int], Iterable[C]],
+    signatures: Mapping[C, bytes],
+    threshold: float,
+) -> list[tuple[float, C]]:
+    """The candidates at or above ``threshold``, most similar first: those sharing the most of
+    the page's band ``keys`` (at most NEAR_CANDIDATES), compared signature to signature."""
+    hits: dict[C, int] = {}
+    for bk in keys:
+        for cand in bands.get(bk, ()):
+            hits[cand] = hits.get(cand, 0) + 1
+    scored = []
+    for cand in sorted(hits, key=lambda c: -hits[c])[:NEAR_CANDIDATES]:
+        sim = similarity(signature, signatures[cand])
+        if sim >= threshold:
+            scored.append((sim, cand))
+    return sorted(scored, key=lambda s: -s[0])
+
+
+def first_near(
+    ranked: list[tuple[float, C]], threshold: float, on_outlet: Callable[[C], bool]
+) -> C | None:
+    """The best candidate the page may join: a candidate the page's outlet already publishes
+    must clear the stricter same-outlet bar (an outlet's pages share templates)."""
+    for sim, cand in ranked:
+        if sim >= max(threshold, SAME_OUTLET_THRESHOLD) or not on_outlet(cand):
+            return cand
+    return None
+
+
 def find_near_duplicate(
     session: Session, fp: Fingerprint, threshold: float, outlet_id: int
 ) -> int | None:
     """The stored article most similar to ``fp`` above the threshold, via the LSH band table:
-    index probes for the page's band keys, then an exact signature comparison of the
-    candidates. A candidate from the same outlet must clear the stricter same-outlet bar."""
+    one query for the page's band keys, then an exact signature comparison of the candidates."""
     if fp.signature is None:
         return None
     keys = band_keys(fp.signature, threshold)
-    wanted = set(keys)
-    # One round trip: the matching bands with their articles' signatures.
-    hits: dict[int, int] = {}
+    bands: dict[tuple[int, int], list[int]] = {}
     signatures: dict[int, bytes] = {}
     for art_id, band, key, sig in band_rows(session, [k for _, k in keys]):
-        if (band, key) in wanted and sig is not None:
-            hits[art_id] = hits.get(art_id, 0) + 1
+        if sig is not None:
+            bands.setdefault((band, key), []).append(art_id)
             signatures[art_id] = sig
-    scored = []
-    for art_id in sorted(hits, key=lambda a: -hits[a])[:25]:
-        sim = similarity(fp.signature, signatures[art_id])
-        if sim >= threshold:
-            scored.append((sim, art_id))
-    for sim, art_id in sorted(scored, reverse=True):
-        if sim >= max(threshold, SAME_OUTLET_THRESHOLD):
-            return art_id
-        same_outlet = session.scalar(
-            select(Appearance.id)
-            .where(Appearance.article_id == art_id, Appearance.outlet_id == outlet_id)
-            .limit(1)
+
+    def on_outlet(art_id: int) -> bool:
+        return (
+            session.scalar(
+                select(Appearance.id)
+                .where(Appearance.article_id == art_id, Appearance.outlet_id == outlet_id)
+                .limit(1)
+            )
+            is not None
         )
-        if same_outlet is None:
-            return art_id
-    return None
+
+    return first_near(
+        rank_near(fp.signature, keys, bands, signatures, threshold), threshold, on_outlet
+    )

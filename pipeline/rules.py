@@ -29,11 +29,13 @@ ARABIC_RE = textnorm.ARABIC_RE
 
 # --- Authors: bylines, names that are not people, agencies, name shapes --------------------------
 
+# "Author", "reporter", "written by" in Chinese and Japanese bylines ("作者︱…", "記者 …").
+CJK_BYLINE_LABELS = "作者|记者|記者|撰文"
 BYLINE_PREFIX_RE = re.compile(
     r"^\s*(?:(?:written|reported|posted|published|compiled|edited|text|story|words|opinion|analysis|commentary)\s+)?"
     r"(?:by|from|par|von|por|di)\s*[:\-–—]?\s+"
     r"|^\s*(?:authors|author|writer|columnist|texte|texto|text|words|авторы|автор|текст|بقلم|كتبت|كتب|الكاتبة|الكاتب|إعداد)\s*[:\-–—]?\s*"
-    r"|^\s*(?:作者|记者|記者|撰文|文)\s*[:：︱丨|/]?\s*",
+    rf"|^\s*(?:{CJK_BYLINE_LABELS}|文)\s*[:：︱丨|/]?\s*",
     re.IGNORECASE,
 )
 # Co-authors a byline gives in parentheses: "Par A (avec B et C)", "By A (with B)".
@@ -193,7 +195,7 @@ FOREIGN_ANCESTORS = re.compile(
 BYLINE_LINE_RE = re.compile(
     r"^\s*(?:by|written by|posted by|published by|words by|text|von|par|por|di|da|door|"
     r"автор|текст|بقلم|كتب|كتبت)\s*[:\-–—]?\s+\S"
-    r"|^\s*(?:作者|记者|記者|撰文)\s*[:：︱丨|]\s*\S",
+    rf"|^\s*(?:{CJK_BYLINE_LABELS})\s*[:：︱丨|]\s*\S",
     re.IGNORECASE,
 )
 # "On 6/13/2018 by Jane Roe", "Posted on March 3, 2024 by jroe": a date, then the byline.

@@ -26,8 +26,8 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, delete, insert, select, text, union_all
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Engine, delete, insert, select, text
+from sqlalchemy.orm import Session
 
 from models import (
     Appearance,
@@ -42,12 +42,12 @@ from models import (
 )
 from pipeline.authors import AuthorName
 from pipeline.dedup import (
-    SAME_OUTLET_THRESHOLD,
     Fingerprint,
     band_keys,
     band_rows,
-    known_appearance,
-    similarity,
+    first_near,
+    known_appearances,
+    rank_near,
 )
 from pipeline.extract import Extracted
 from pipeline.urls import canonicalize, is_amp, is_mobile
@@ -55,7 +55,6 @@ from pipeline.urls import canonicalize, is_amp, is_mobile
 log = logging.getLogger(__name__)
 
 NEW_ARTICLE_LOCK = 0x6D6577  # PostgreSQL advisory lock id for "create an article"
-NEAR_CANDIDATES = 25  # candidates compared exactly, most shared bands first
 
 
 @dataclass
@@ -124,26 +123,6 @@ def url_kind(url: str, canonical: str, fetch: FetchInfo, redirects: set[str]) ->
     return "variant"
 
 
-def _known_appearances(session: Session, urls: set[str]) -> dict[str, Appearance]:
-    """The stored appearance of each of these spellings that is known (as a URL variant or as an
-    appearance's own URL), with its article: one query."""
-    if not urls:
-        return {}
-    wanted = sorted(urls)
-    found = union_all(
-        select(Url.url.label("url"), Url.appearance_id.label("app_id")).where(Url.url.in_(wanted)),
-        select(Appearance.url.label("url"), Appearance.id.label("app_id")).where(
-            Appearance.url.in_(wanted)
-        ),
-    ).subquery()
-    rows = session.execute(
-        select(found.c.url, Appearance)
-        .join(Appearance, Appearance.id == found.c.app_id)
-        .options(joinedload(Appearance.article))
-    ).all()
-    return {url: app for url, app in rows}
-
-
 class _Batch:
     """The state of one batch transaction: what the database knew when it began (fetched in a
     few set queries) and what the batch has added since, plus the rows still to write."""
@@ -156,7 +135,7 @@ class _Batch:
             # Concurrent crawls must not both create the same article: the batch takes the lock
             # before it looks (another writer may be storing the same work right now).
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": NEW_ARTICLE_LOCK})
-        self.by_url = _known_appearances(session, {u for p in pages for u in p.variants})
+        self.by_url = known_appearances(session, {u for p in pages for u in p.variants})
         unknown = [p for p in pages if not any(u in self.by_url for u in p.variants)]
         hashes = sorted({p.fp.content_hash for p in unknown if p.fp.exact_ok})
         self.by_hash: dict[str, Article] = (
@@ -193,22 +172,17 @@ class _Batch:
             return self.by_hash[p.fp.content_hash]
         if p.fp.signature is None:
             return None
-        hits: dict[int | Article, int] = {}
-        for bk in p.keys:
-            for cand in self.bands.get(bk, []):
-                hits[cand] = hits.get(cand, 0) + 1
-        scored = []
-        for cand in sorted(hits, key=lambda c: -hits[c])[:NEAR_CANDIDATES]:
-            sim = similarity(p.fp.signature, self.signatures[cand])
-            if sim >= self.threshold:
-                scored.append((sim, cand))
-        for sim, cand in sorted(scored, key=lambda s: -s[0]):
-            art = cand if isinstance(cand, Article) else self.session.get(Article, cand)
-            if art is None:
-                continue
-            if sim >= max(self.threshold, SAME_OUTLET_THRESHOLD) or not self._on_outlet(art):
-                return art
-        return None
+        ranked = rank_near(p.fp.signature, p.keys, self.bands, self.signatures, self.threshold)
+        near = first_near(ranked, self.threshold, lambda c: self._on_outlet(self._article(c)))
+        return self._article(near) if near is not None else None
+
+    def _article(self, cand: int | Article) -> Article:
+        """A candidate as an article: one the batch made, or a stored one by its id."""
+        if isinstance(cand, Article):
+            return cand
+        art = self.session.get(Article, cand)
+        assert art is not None  # its bands were just read joined to it, in this transaction
+        return art
 
     def _on_outlet(self, art: Article) -> bool:
         """Whether this outlet already publishes ``art`` (one outlet rarely republishes itself;
@@ -293,17 +267,8 @@ class _Batch:
             return status, art, known
         page, fetch = p.page, p.fetch
         found = self.match(p)
-        status = "duplicate" if found is not None else "new"
-        if found is not None:
-            art = found
-        else:
-            art = Article(
-                content_hash=p.fp.content_hash,
-                first_seen=fetch.fetched_at,
-                last_seen=fetch.fetched_at,
-            )
-            self.session.add(art)
-            self.set_text(art, p, fresh=True)
+        status = "new" if found is None else "duplicate"
+        art = found or self.new_article(p)
         app = Appearance(
             article=art,
             outlet_id=self.outlet_id,
@@ -336,6 +301,16 @@ class _Batch:
             elif not self.has_authors(art) and page.authors:
                 self.set_authors(art, page.authors)
         return status, art, app
+
+    def new_article(self, p: _Page) -> Article:
+        art = Article(
+            content_hash=p.fp.content_hash,
+            first_seen=p.fetch.fetched_at,
+            last_seen=p.fetch.fetched_at,
+        )
+        self.session.add(art)
+        self.set_text(art, p, fresh=True)
+        return art
 
     def choose_original(self, art: Article) -> None:
         """The original appearance: the one the others' rel=canonical points to, else the
@@ -544,13 +519,11 @@ def mark_unchanged(engine: Engine, canonical_url: str, fetched_at: dt.datetime) 
     """A 304 for a known URL (its canonical form): only the last-seen times move."""
 
     def work(session: Session) -> bool:
-        app = known_appearance(session, {canonical_url})
+        app = known_appearances(session, {canonical_url}).get(canonical_url)
         if app is None:
             return False
         app.last_seen = fetched_at
-        art = session.get(Article, app.article_id)
-        if art is not None:
-            art.last_seen = fetched_at
+        app.article.last_seen = fetched_at
         return True
 
     return in_transaction(engine, work, what=f"304 {canonical_url}")
