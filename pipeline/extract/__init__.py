@@ -35,6 +35,7 @@ from pipeline.extract.text import (
     pick_title,
     site_names,
     strip_site_suffix,
+    trafilatura_author,
 )
 from pipeline.language import choose_language
 from pipeline.opinion import opinion_reason
@@ -93,7 +94,7 @@ def extract_page(
     result.url_variants = sorted({canonicalize(url), result.canonical_url} - {""})
 
     result.sources["title"], result.title = pick_title(st, tree, sites, hints)
-    body_source, text, traf_meta = body_text(html_text, tree, url, outlet)
+    body_source, text = body_text(html_text, tree, url, outlet)
     result.sources["text"] = body_source
     lines = [ln for ln in text.split("\n") if ln.strip()]
 
@@ -114,12 +115,15 @@ def extract_page(
         ("mailto", bylines.mailto_bylines(tree, sites)),
         ("attribute", bylines.attribute_bylines(tree, sites)),
         ("selector", bylines.dom_bylines(tree, sites, selector_xpath) if selector_xpath else []),
-        ("trafilatura", parse_byline(traf_meta.get("author") or "", site_names=sites)),
+        ("trafilatura", []),
         ("feed", [a for h in hints.authors for a in parse_byline(h, site_names=sites)]),
     ]
     if selector_xpath:  # an outlet's own selector is there because the generic rules fail it
         cascade.insert(2, next(c for c in cascade if c[0] == "selector"))
         cascade.pop(next(i for i, c in enumerate(cascade) if c[0] == "selector" and i > 2))
+    at = next(i for i, (name, _) in enumerate(cascade) if name == "trafilatura")
+    if not any(group for _, group in cascade[:at]):  # its metadata search is costly: only then
+        cascade[at] = ("trafilatura", parse_byline(trafilatura_author(tree, url), site_names=sites))
     editors = bylines.editor_names(html_text)
     if editors:
         cascade = [(name, bylines.without_editors(group, editors)) for name, group in cascade]
