@@ -16,10 +16,12 @@ from crawler.extraction_pool import ExtractionFailed, ExtractionPool, default_wo
 from crawler.items import PageItem
 from crawler.profile import crawl_context
 from pipeline.dates import parse_datetime
-from pipeline.extract import Extracted, FeedHints, extract_page, html_hash
+from pipeline.dedup import Fingerprint
+from pipeline.extract import Extracted, FeedHints, html_hash
 from pipeline.store import FetchInfo, StoreResult, mark_unchanged, store_pages
 
 log = logging.getLogger(__name__)
+WORKER = "crawler.extraction_worker"  # what the extraction workers run (imported there only)
 
 
 @dataclass
@@ -30,14 +32,17 @@ class _Waiting:
     item: PageItem
     page: Extracted
     fetch: FetchInfo
+    fingerprint: Fingerprint | None
     done: defer.Deferred[PageItem]
 
 
 class StorePipeline:
     """Extract each page in a worker process (crawler.extraction_pool), from a reactor thread,
-    and store the extracted pages in batches (``[crawl] store_batch_pages`` pages, or what came
-    within ``store_batch_ms``), one transaction each, also from a thread: neither parsing nor a
-    database write stalls the crawl. A bad page is logged, counted and dropped; the others of
+    and store the extracted pages in batches, one transaction each, also from a thread: neither
+    parsing nor a database write stalls the crawl. A batch is written when it holds ``[crawl]
+    store_batch_pages`` pages, when its first page has waited ``store_batch_ms``, or as soon as
+    no other page is on its way (none being downloaded or extracted): pages are grouped while more
+    are coming, and the last page of a crawl, or a page of a slow one, is not kept waiting. A bad page is logged, counted and dropped; the others of
     its batch are stored. An item is done only when its page is committed, so a crawl killed
     mid-way loses at most the batch not yet written, which the next crawl fetches again."""
 
@@ -46,6 +51,7 @@ class StorePipeline:
         self.waiting: list[_Waiting] = []
         self.timer: DelayedCall | None = None
         self.writing: set[defer.Deferred[Any]] = set()
+        self.extracting = 0  # pages handed to _extract and not yet back in the reactor
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -64,9 +70,15 @@ class StorePipeline:
             default_workers() if workers is None else workers,
             context.crawl.extract_timeout_seconds,
         )
+        # The workers start while the spider fetches robots.txt, feeds and sitemaps.
+        self.starting = deferToThread(self.pool.start, f"{WORKER}:ready")
+        self.starting.addErrback(
+            lambda f: log.warning("extraction workers did not start ahead: %s", f.value)
+        )  # the first page starts them, or reports why it cannot
 
     @defer.inlineCallbacks
     def close_spider(self, spider: Any = None) -> Any:
+        yield self.starting
         self._flush()
         while self.writing:
             yield defer.DeferredList(list(self.writing))
@@ -79,11 +91,33 @@ class StorePipeline:
         self.crawler.stats.inc_value(f"mediawatch/{key}")
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
+        self.extracting += 1
         d = deferToThread(self._extract, item)
+        d.addBoth(self._extracted)
         d.addCallback(self._enqueue, item)
         return d
 
-    def _extract(self, item: PageItem) -> tuple[Extracted, FetchInfo] | None:
+    def _extracted(self, result: Any) -> Any:
+        self.extracting -= 1
+        if self.waiting and not self._more_coming():
+            # This page may be dropped (not an article, a failure) and was the last one the open
+            # batch waited for: written once this page is through _enqueue.
+            from twisted.internet import reactor as _reactor
+
+            reactor: Any = _reactor
+            reactor.callLater(0, self._flush_unless_more_coming)
+        return result
+
+    def _more_coming(self) -> bool:
+        """A page is being extracted, or a request is being downloaded."""
+        engine = self.crawler.engine
+        return self.extracting > 0 or bool(engine and getattr(engine.downloader, "active", None))
+
+    def _flush_unless_more_coming(self) -> None:
+        if not self._more_coming():
+            self._flush()
+
+    def _extract(self, item: PageItem) -> tuple[Extracted, FetchInfo, Fingerprint | None] | None:
         """In a reactor thread: the page extracted (None for a 304, handled here)."""
         self._inc("pages")
         if item.not_modified:
@@ -97,14 +131,15 @@ class StorePipeline:
                 authors=list(item.hints.get("authors") or []),
                 section=item.hints.get("section") or "",
             )
-            page = self.pool.run(
-                extract_page,
+            page, fingerprint = self.pool.run_named(
+                f"{WORKER}:extract_with_fingerprint",
                 item.body,
                 item.url,
                 outlet=self.rules,
                 hints=hints,
                 fetched_at=item.fetched_at,
                 content_type=item.content_type,
+                threshold=self.threshold,
             )
         except ExtractionFailed as exc:
             self._inc("error/extract_worker")
@@ -131,16 +166,18 @@ class StorePipeline:
             html_hash=html_hash(item.body),
             fetched_at=item.fetched_at,
         )
-        return page, fetch
+        return page, fetch, fingerprint
 
-    def _enqueue(self, extracted: tuple[Extracted, FetchInfo] | None, item: PageItem) -> Any:
-        """In the reactor: the page joins the open batch, written when full or when its time is
-        up."""
+    def _enqueue(
+        self, extracted: tuple[Extracted, FetchInfo, Fingerprint | None] | None, item: PageItem
+    ) -> Any:
+        """In the reactor: the page joins the open batch, written when full, when no other page is
+        on its way, or when its time is up."""
         if extracted is None:
             return item
         done: defer.Deferred[PageItem] = defer.Deferred()
         self.waiting.append(_Waiting(item, *extracted, done))
-        if len(self.waiting) >= self.batch_pages:
+        if len(self.waiting) >= self.batch_pages or not self._more_coming():
             self._flush()
         elif self.timer is None:
             from twisted.internet import reactor as _reactor
@@ -163,6 +200,7 @@ class StorePipeline:
             self.outlet_id,
             [(w.page, w.fetch) for w in batch],
             threshold=self.threshold,
+            fingerprints=[w.fingerprint for w in batch],
         )
         d.addCallbacks(self._stored, self._failed, callbackArgs=(batch,), errbackArgs=(batch,))
         self.writing.add(d)

@@ -15,15 +15,21 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 from sqlalchemy import Engine, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from models import Appearance, Url
 from pipeline.textnorm import WORD_RE, fold
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
+
+# datasketch is imported where a signature is computed, not with this module: it brings SciPy
+# along (a third of a second), which a crawl process whose workers compute the fingerprints
+# (crawler.extraction_worker) never needs.
 
 C = TypeVar("C")  # a near-duplicate candidate: a stored article's id, or an article object
 NUM_PERM = 128
@@ -66,6 +72,8 @@ def shingles(words: list[str], k: int = SHINGLE_WORDS) -> set[bytes]:
 
 
 def minhash(words: list[str]) -> MinHash:
+    from datasketch import MinHash
+
     m = MinHash(num_perm=NUM_PERM, seed=1)
     m.update_batch(list(shingles(words)))
     return m
@@ -89,6 +97,8 @@ def similarity(a: bytes | np.ndarray, b: bytes | np.ndarray) -> float:
 @lru_cache(maxsize=16)
 def lsh_params(threshold: float) -> tuple[int, int]:
     """(bands, rows) that datasketch chooses for this threshold and signature size."""
+    from datasketch import MinHashLSH
+
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     return lsh.b, lsh.r
 
@@ -110,12 +120,25 @@ class Fingerprint:
     words: int
     content_hash: str
     signature: bytes | None  # None for texts too short for near-duplicate matching
+    # The signature's LSH band keys for ``threshold`` (given to ``of``), or () when not computed.
+    bands: tuple[tuple[int, int], ...] = ()
+    threshold: float | None = None
 
     @classmethod
-    def of(cls, text: str) -> Fingerprint:
+    def of(cls, text: str, threshold: float | None = None) -> Fingerprint:
         w = normalized_words(text)
         sig = signature_bytes(minhash(w)) if len(w) >= MIN_WORDS_FOR_NEAR else None
-        return cls(len(w), content_hash(w), sig)
+        bands = tuple(band_keys(sig, threshold)) if sig is not None and threshold else ()
+        return cls(len(w), content_hash(w), sig, bands, threshold)
+
+    def band_keys(self, threshold: float) -> list[tuple[int, int]]:
+        """The band keys for ``threshold``: those computed with the fingerprint when it was for
+        this threshold."""
+        if self.signature is None:
+            return []
+        if self.threshold == threshold:
+            return list(self.bands)
+        return band_keys(self.signature, threshold)
 
     @property
     def exact_ok(self) -> bool:

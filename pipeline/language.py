@@ -16,6 +16,11 @@ def _identifier() -> Any:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+def warm() -> None:
+    """Load the model now (a process that forks extraction workers loads it once for all)."""
+    _identifier()
+
+
 def normalise_tag(tag: str | None) -> str:
     """'en-US' → 'en', 'ar_SY' → 'ar', 'ru' → 'ru'; junk → ''."""
     if not tag:

@@ -43,7 +43,6 @@ from models import (
 from pipeline.authors import AuthorName
 from pipeline.dedup import (
     Fingerprint,
-    band_keys,
     band_rows,
     first_near,
     known_appearances,
@@ -93,16 +92,17 @@ class _Page:
     keys: list[tuple[int, int]]
 
     @classmethod
-    def of(cls, page: Extracted, fetch: FetchInfo, threshold: float) -> _Page:
-        fp = Fingerprint.of(page.text)
+    def of(
+        cls, page: Extracted, fetch: FetchInfo, threshold: float, fp: Fingerprint | None = None
+    ) -> _Page:
+        fp = fp or Fingerprint.of(page.text, threshold)
         met = [u for u in [fetch.requested_url, fetch.final_url, *fetch.redirect_urls] if u]
         canonical_met = fetch.canonical_urls or {canonicalize(u) for u in met}
         canonical = page.canonical_url or canonicalize(fetch.final_url or fetch.requested_url)
         variants = {*canonical_met, *page.url_variants, canonical}
         # The spellings actually met (tracking parameters and all) are provenance too.
         variants |= {u.split("#")[0] for u in [*met, *fetch.seen_urls] if u}
-        keys = band_keys(fp.signature, threshold) if fp.signature is not None else []
-        return cls(page, fetch, fp, canonical, variants, keys)
+        return cls(page, fetch, fp, canonical, variants, fp.band_keys(threshold))
 
 
 def url_kind(url: str, canonical: str, fetch: FetchInfo, redirects: set[str]) -> str:
@@ -154,7 +154,8 @@ class _Batch:
             if sig is not None:
                 self.bands.setdefault((band, key), []).append(art_id)
                 self.signatures[art_id] = sig
-        self.new_bands: dict[Article, bytes] = {}  # articles whose bands are to be (re)written
+        # articles whose bands are to be (re)written, with their band keys
+        self.new_bands: dict[Article, list[tuple[int, int]]] = {}
         self.new_urls: list[tuple[Appearance, str, str, dt.datetime]] = []
         self.new_authors: dict[Article, tuple[list[AuthorName], bool]] = {}
 
@@ -236,7 +237,7 @@ class _Batch:
             self.session.execute(delete(LshBand).where(LshBand.article_id == art.id))
         self.new_bands.pop(art, None)
         if fp.signature is not None:
-            self.new_bands[art] = fp.signature
+            self.new_bands[art] = p.keys
         self.remember(art, p)
 
     def add_variants(self, app: Appearance, p: _Page, canonical: str) -> None:
@@ -413,8 +414,8 @@ class _Batch:
                 insert(LshBand),
                 [
                     {"band": b, "key": k, "article_id": art.id}
-                    for art, sig in self.new_bands.items()
-                    for b, k in band_keys(sig, self.threshold)
+                    for art, keys in self.new_bands.items()
+                    for b, k in keys
                 ],
             )
         if self.new_urls:
@@ -474,14 +475,19 @@ def store_pages(
     items: list[tuple[Extracted, FetchInfo]],
     *,
     threshold: float = 0.7,
+    fingerprints: list[Fingerprint | None] | None = None,
 ) -> list[StoreResult | Exception]:
     """Store a batch of pages in one transaction (retried whole if the database was busy or a
     concurrent writer won a race). If the batch fails for another reason, each page is stored
     again on its own: the page at fault gets its exception in the result, the others are
-    stored."""
+    stored. ``fingerprints``: the pages' text fingerprints, when they were computed beforehand
+    (in the extraction workers); computed here otherwise."""
     if not items:
         return []
-    pages = [_Page.of(page, fetch, threshold) for page, fetch in items]
+    fps = fingerprints or [None] * len(items)
+    pages = [
+        _Page.of(page, fetch, threshold, fp) for (page, fetch), fp in zip(items, fps, strict=True)
+    ]
 
     def work(session: Session) -> list[StoreResult]:
         batch = _Batch(session, outlet_id, pages, threshold)
@@ -497,9 +503,11 @@ def store_pages(
             raise
         log.warning("%s: the batch failed, storing its pages one by one", what, exc_info=True)
     out: list[StoreResult | Exception] = []
-    for item in items:
+    for item, p in zip(items, pages, strict=True):
         try:
-            out.append(store_pages(engine, outlet_id, [item], threshold=threshold)[0])
+            out.append(
+                store_pages(engine, outlet_id, [item], threshold=threshold, fingerprints=[p.fp])[0]
+            )
         except Exception as exc:
             out.append(exc)
     return out

@@ -205,6 +205,22 @@ def test_scrapy_crawl_outlet_works_directly(tmp_path: Path, sites: SiteServer) -
         assert s.scalar(select(CrawlRun.status)) == "ok"
 
 
+def test_the_last_batch_is_stored_once_nothing_more_is_coming(
+    tmp_path: Path, sites: SiteServer
+) -> None:
+    """A batch that is not full is written as soon as no other page is being downloaded or
+    extracted: with an hour's ``store_batch_ms`` the crawl still ends (its items wait for their
+    batch, so a crawl that waited for the timer would run into the test's timeout)."""
+    cfg = write_config(tmp_path, sites.base, store_batch_ms=3_600_000, store_batch_pages=1000)
+    assert run_cli("init", config=cfg).returncode == 0
+    proc = run_cli("crawl", "vesti", config=cfg, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    engine = make_engine(f"sqlite:///{tmp_path / 'mediawatch.db'}")
+    with read_session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Article)) == 2
+        assert s.scalar(select(CrawlRun.status)) == "ok"
+
+
 def _descendants(pid: int) -> list[int]:
     """Live processes below ``pid`` (the extraction pool's forkserver and its workers)."""
     parents: dict[int, int] = {}

@@ -62,3 +62,21 @@ def test_a_hanging_page_times_out_and_the_pool_recovers() -> None:
 
 def test_zero_workers_runs_in_the_calling_process() -> None:
     assert ExtractionPool(0, timeout=1).run(tasks.pid) == os.getpid()
+
+
+def test_functions_run_by_name_in_the_workers_and_without_them(pool: ExtractionPool) -> None:
+    assert pool.run_named("tests.extraction_tasks:double", 21) == 42
+    assert pool.run_named("tests.extraction_tasks:pid") != os.getpid()
+    assert ExtractionPool(0, timeout=1).run_named("tests.extraction_tasks:pid") == os.getpid()
+
+
+def test_workers_started_ahead_take_the_work(pool: ExtractionPool) -> None:
+    pool.start("tests.extraction_tasks:pid")
+    assert pool.run(tasks.pid) != os.getpid()
+    assert pool.restarts == 0
+
+
+def test_a_warm_up_that_kills_its_worker_leaves_a_pool_that_works(pool: ExtractionPool) -> None:
+    pool.start("tests.extraction_tasks:die")
+    assert pool.restarts == 1
+    assert pool.run(tasks.double, 4) == 8

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -12,8 +13,10 @@ import time
 import pytest
 from sqlalchemy import Engine, func, select
 
+from crawler.extraction_pool import ExtractionPool
 from models import Appearance, Article, Url, read_session
-from pipeline.extract import Extracted, extract_page
+from pipeline.dedup import Fingerprint, band_keys
+from pipeline.extract import Extracted, FeedHints, OutletRules, extract_page
 from pipeline.store import FetchInfo, StoreResult, store_page, store_pages
 from tests.conftest import ROOT, sample_page
 from tests.store_worker import outlet_ids
@@ -186,3 +189,27 @@ def test_a_page_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_st
     assert isinstance(results[1], Exception)
     assert [r.status for r in results if isinstance(r, StoreResult)] == ["new", "new"]
     assert count(engine, Article) == 2 and count(engine, Appearance) == 2
+
+
+def test_a_fingerprint_computed_in_a_worker_is_the_one_the_store_would_compute() -> None:
+    """The crawl computes each page's fingerprint, band keys included, in its extraction worker;
+    the store uses them as given, and computes band keys anew for another threshold."""
+    body, url = sample_page(OPED_AMP)
+    pool = ExtractionPool(1, timeout=30)
+    try:
+        page, fp = pool.run_named(
+            "crawler.extraction_worker:extract_with_fingerprint",
+            body,
+            url,
+            outlet=OutletRules(),
+            hints=FeedHints(),
+            fetched_at=dt.datetime(2024, 6, 1, tzinfo=dt.UTC),
+            content_type=None,
+            threshold=0.7,
+        )
+    finally:
+        pool.close()
+    here = Fingerprint.of(extract_page(body, url).text, 0.7)
+    assert page.is_article and fp == here and fp.signature is not None and fp.bands
+    assert fp.band_keys(0.7) == band_keys(fp.signature, 0.7)
+    assert fp.band_keys(0.5) == band_keys(fp.signature, 0.5) != fp.band_keys(0.7)
