@@ -94,9 +94,14 @@ def mailto_bylines(tree: lhtml.HtmlElement, site_names: Iterable[str]) -> list[A
     return []
 
 
+ANY_AUTHOR_ATTRIBUTE = "boolean(//*[" + " or ".join(f"@{a}" for a in AUTHOR_ATTRIBUTES) + "])"
+
+
 def attribute_bylines(tree: lhtml.HtmlElement, site_names: Iterable[str]) -> list[AuthorName]:
     """An author named in a data attribute (``data-author="…"``, analytics data layers)."""
     sites = list(site_names)
+    if not tree.xpath(ANY_AUTHOR_ATTRIBUTE):  # one pass over the page for the usual answer
+        return []
     for attr in AUTHOR_ATTRIBUTES:
         for value in tree.xpath(f"//*[@{attr}]/@{attr}")[:3]:
             names = parse_byline(str(value), site_names=sites)
@@ -158,6 +163,8 @@ def bio_authors(lines: list[str], site_names: Iterable[str]) -> list[AuthorName]
 def editor_names(html_text: str) -> set[str]:
     """Names the page credits as its editors ("责任编辑：…"): whatever else names them, they are
     not the authors."""
+    if "编辑" not in html_text and "編輯" not in html_text:  # in every label; a fast test first
+        return set()
     return {m.group(1) for m in EDITOR_CREDIT_RE.finditer(html_text)}
 
 

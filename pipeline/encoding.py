@@ -24,11 +24,16 @@ def _looks_broken(text: str) -> bool:
     if text.count("\ufffd") > max(3, len(text) // 500):
         return True
     sample = text[:20000]
+    # Mostly Latin-1 accented letters: the page was in another single-byte code page. Counted
+    # first: with 15 or fewer the share cannot pass 0.3 of 50 letters or more, and the letters
+    # (a long count) need not be counted.
+    accented = len(LATIN1_SUPPLEMENT.findall(sample))
+    if accented <= 15:
+        return False
     letters = len(LETTER.findall(sample))
     if letters < 50:
         return False
-    # Mostly Latin-1 accented letters: the page was in another single-byte code page.
-    return len(LATIN1_SUPPLEMENT.findall(sample)) / letters > 0.3
+    return accented / letters > 0.3
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:

@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from pipeline.rules import CONFIDENT, MIN_TEXT_FOR_DETECTION
+from pipeline.rules import CONFIDENT, DETECTION_SAMPLE, MIN_TEXT_FOR_DETECTION
 
 
 @lru_cache(maxsize=1)
@@ -30,7 +30,7 @@ def normalise_tag(tag: str | None) -> str:
 
 
 def detect(text: str) -> tuple[str, float]:
-    lang, prob = _identifier().classify(text[:5000])
+    lang, prob = _identifier().classify(text[:DETECTION_SAMPLE])
     return str(lang), float(prob)
 
 

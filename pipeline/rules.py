@@ -179,12 +179,16 @@ FUNCTION_WORDS = words(
 
 # --- Bylines in the page: elements, lines, closing bios, disclaimers -----------------------------
 
+# Every class form naming an author contains "author": that one test comes first, and the forms
+# are told apart only where it holds (a string test per element is what this query costs).
 BYLINE_XPATH = (
-    "//*[@rel='author' or @itemprop='author' or contains(concat(' ', normalize-space(@class), ' '), ' author ')"
-    " or contains(@class, 'byline') or contains(@class, 'by-line') or contains(@class, 'author-name')"
-    " or contains(@class, 'entry-author') or contains(@class, 'article-author') or contains(@class, 'post-author')"
-    " or contains(@class, 'writer') or contains(@id, 'byline') or contains(@class, 'contributor')"
-    " or contains(@class, 'posted-by') or contains(@class, 'author-link') or contains(@class, 'meta-author')]"
+    "//*[@rel='author' or @itemprop='author'"
+    " or (contains(@class, 'author') and (contains(concat(' ', normalize-space(@class), ' '), ' author ')"
+    " or contains(@class, 'author-name') or contains(@class, 'entry-author')"
+    " or contains(@class, 'article-author') or contains(@class, 'post-author')"
+    " or contains(@class, 'author-link') or contains(@class, 'meta-author')))"
+    " or contains(@class, 'byline') or contains(@class, 'by-line') or contains(@class, 'writer')"
+    " or contains(@id, 'byline') or contains(@class, 'contributor') or contains(@class, 'posted-by')]"
 )
 
 # Places where author-looking markup is somebody else's (teasers, comments, widgets).
@@ -449,5 +453,8 @@ ARTICLE_TYPES = (
 # --- Language detection --------------------------------------------------------------------------
 
 MIN_TEXT_FOR_DETECTION = 200
+# The detector reads the text's first characters only: its cost grows with the length (a Python
+# loop over the bytes), and 2,000 characters decide as 5,000 did on every page of both sets.
+DETECTION_SAMPLE = 2000
 
 CONFIDENT = 0.9

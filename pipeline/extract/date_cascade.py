@@ -18,10 +18,12 @@ from pipeline.rules import PUBLISHED_FIELDS, REVISION_WINDOW, TEXT_DATELINE_RE
 from pipeline.structured import Structured
 
 # Dateline elements by the classes themes give them (WordPress's "entry-date published updated"
-# included), leaves only.
+# included), leaves only. (The cheap tests come first, the leaf test and "date" in the class:
+# a string test per element is what these queries cost.)
 DATELINE_XPATH = (
-    "//*[contains(@class,'dateline') or contains(@class,'entry-date') or contains(@class,'post-date')"
-    " or contains(@class,'published') or contains(@class,'article-date')][not(*)]"
+    "//*[not(*)][(contains(@class,'date') and (contains(@class,'dateline')"
+    " or contains(@class,'entry-date') or contains(@class,'post-date')"
+    " or contains(@class,'article-date'))) or contains(@class,'published')]"
 )
 # Then, when those give nothing: any element whose class or itemprop names a date or a timestamp
 # ("date", "story-date", "article__date", "timestamp", itemprop=datePublished) — not one naming an
@@ -29,11 +31,11 @@ DATELINE_XPATH = (
 # navigation, the footer, a link or a teaser (one of several <article>s, without the headline:
 # related articles carry their own dates), and only with a year in it (a bare "March 18" in a widget would take the fetch year).
 DATE_CLASS_XPATH = (
-    "//*[(contains(translate(@class,'DATE','date'),'date') or contains(@class,'timestamp')"
+    "//*[not(*)][(contains(translate(@class,'DATE','date'),'date') or contains(@class,'timestamp')"
     " or @itemprop='datePublished')"
     " and not(contains(translate(@class,'UPDATEMODIF','updatemodif'),'update'))"
     " and not(contains(translate(@class,'UPDATEMODIF','updatemodif'),'modif'))]"
-    "[not(*)][not(ancestor::li or ancestor::aside or ancestor::nav or ancestor::footer"
+    "[not(ancestor::li or ancestor::aside or ancestor::nav or ancestor::footer"
     " or ancestor::a or ancestor::article[not(.//h1) and count(//article) > 1])]"
 )
 YEAR_RE = re.compile(r"(?:19|20)\d\d|[١۱][٩۹][٠-٩۰-۹]{2}|[٢۲][٠۰][٠-٩۰-۹]{2}")
