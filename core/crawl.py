@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from select import select as readable
 from typing import Any
 
 from sqlalchemy import Engine, select, update
@@ -163,7 +164,7 @@ def crawl_recorded(
                     proc.poll()
                     proc.finish(engine)
                     raise CrawlInterrupted(f"crawl of {slug} interrupted")
-                time.sleep(0.5)
+                wait_any([proc], 0.5)
         finally:
             if ended is not None:
                 ended(proc)
@@ -281,5 +282,24 @@ def run_crawls(
         if on_progress is not None:
             on_progress(states, runs)
         if pending or running:
-            time.sleep(0.25)
+            wait_any(running, 0.25)
     return outcomes
+
+
+def wait_any(procs: list[CrawlProcess], timeout: float) -> None:
+    """Sleep until one of the crawl processes ends, at most ``timeout`` seconds (a crawl's end
+    is noticed at once, not at the next tick)."""
+    fds: list[int] = []
+    try:
+        for proc in procs:
+            fds.append(os.pidfd_open(proc.proc.pid))
+    except (AttributeError, OSError):  # no pidfd (not Linux ≥ 5.3), or a process already gone
+        for fd in fds:
+            os.close(fd)
+        time.sleep(timeout)
+        return
+    try:
+        readable(fds, [], [], timeout)
+    finally:
+        for fd in fds:
+            os.close(fd)
