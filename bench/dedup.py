@@ -131,20 +131,36 @@ class RoundTrips:
 
 def store_throughput(make_db: Any, n: int = 300, batch: int = 1) -> dict[str, Any]:
     """Extraction alone, then the store of the same pages (``batch`` pages per transaction), on a
-    fresh database; round trips counted per stored page."""
+    fresh database; round trips counted per stored page. Then the same texts republished by a
+    second outlet under its own URLs: every page a duplicate of a stored article, whose
+    appearances, original and authors the store reads."""
     pages = _synthetic_pages(n)
     t0 = time.perf_counter()
     extracted = [(extract_page(html, url), url) for html, url in pages]
     extract_s = time.perf_counter() - t0
-    with make_db() as engine:
-        oid = bench_outlet(engine)
-        trips = RoundTrips(engine)
+    copies = [
+        (
+            extract_page(html, url.replace("sample.test", "copy.test")),
+            url.replace("sample.test", "copy.test"),
+        )
+        for html, url in pages
+    ]
+
+    def store_all(oid: int, items: list[tuple[Any, str]], status: str) -> float:
         t0 = time.perf_counter()
         for start in range(0, n, batch):
-            chunk = extracted[start : start + batch]
+            chunk = items[start : start + batch]
             results = store_pages(engine, oid, [(page, FetchInfo(url)) for page, url in chunk])
-            assert all(r.status == "new" for r in results if isinstance(r, StoreResult))
-        store_s = time.perf_counter() - t0
+            assert all(r.status == status for r in results if isinstance(r, StoreResult))
+        return time.perf_counter() - t0
+
+    with make_db() as engine:
+        oid = bench_outlet(engine)
+        other = bench_outlet(engine, "copy", "http://copy.test/")
+        trips = RoundTrips(engine)
+        store_s = store_all(oid, extracted, "new")
+        new_trips, trips.count = trips.count, 0
+        dup_s = store_all(other, copies, "duplicate")
     return {
         "pages": n,
         "batch": batch,
@@ -152,7 +168,9 @@ def store_throughput(make_db: Any, n: int = 300, batch: int = 1) -> dict[str, An
         "store_per_s": n / store_s,
         "ingest_per_s": n / (extract_s + store_s),
         "store_share": store_s / (extract_s + store_s),
-        "trips": trips.count / n,
+        "trips": new_trips / n,
+        "dup_per_s": n / dup_s,
+        "dup_trips": trips.count / n,
     }
 
 
@@ -185,17 +203,20 @@ def markdown(res: dict[str, Any]) -> str:
         "",
         "Store throughput (synthetic 250-word articles, one process; `batch`: pages per "
         "transaction, 1 as `store_page`, the crawl's default as its store pipeline). Round trips: "
-        "statements sent plus BEGIN and COMMIT, per stored page (goal of issue 15: 3):",
+        "statements sent plus BEGIN and COMMIT, per stored page (goal of issue 15: 3). "
+        "Republished: the same texts then stored again from a second outlet's URLs, each page a "
+        "duplicate of a stored article:",
         "",
-        "| database | batch | extraction alone | store alone | ingest (extract + store) | store share of ingest | round trips per page |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| database | batch | extraction alone | store alone | ingest (extract + store) | store share of ingest | round trips per page | republished: store | republished: round trips per page |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, runs in res["store"].items():
         for r in runs:
             lines.append(
                 f"| {name} | {r['batch']} | {r['extract_per_s']:.0f} pages/s | "
                 f"{r['store_per_s']:.0f} pages/s | {r['ingest_per_s']:.0f} pages/s | "
-                f"{r['store_share']:.0%} | {r['trips']:.1f} |"
+                f"{r['store_share']:.0%} | {r['trips']:.1f} | {r['dup_per_s']:.0f} pages/s | "
+                f"{r['dup_trips']:.1f} |"
             )
     return "\n".join(lines)
 

@@ -26,8 +26,8 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, delete, insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, delete, insert, inspect, select, text
+from sqlalchemy.orm import Session, selectinload
 
 from models import (
     Appearance,
@@ -138,10 +138,17 @@ class _Batch:
         self.by_url = known_appearances(session, {u for p in pages for u in p.variants})
         unknown = [p for p in pages if not any(u in self.by_url for u in p.variants)]
         hashes = sorted({p.fp.content_hash for p in unknown if p.fp.exact_ok})
+        # With their appearances and authors, which a duplicate page reads (its article's
+        # original, whether the outlet has it, whether it has authors): one query each for the
+        # batch rather than one each per duplicate page.
         self.by_hash: dict[str, Article] = (
             {
                 a.content_hash: a
-                for a in session.scalars(select(Article).where(Article.content_hash.in_(hashes)))
+                for a in session.scalars(
+                    select(Article)
+                    .where(Article.content_hash.in_(hashes))
+                    .options(selectinload(Article.appearances), selectinload(Article.authors))
+                )
             }
             if hashes
             else {}
@@ -188,14 +195,8 @@ class _Batch:
     def _on_outlet(self, art: Article) -> bool:
         """Whether this outlet already publishes ``art`` (one outlet rarely republishes itself;
         its pages share templates, so a near copy on the same outlet needs the stricter bar)."""
-        if any(
-            a.outlet_id == self.outlet_id
-            for a in self.session.new
-            if isinstance(a, Appearance) and a.article is art
-        ):
-            return True
-        if art.id is None:
-            return False
+        if art.id is None or "appearances" not in inspect(art).unloaded:  # in memory already
+            return any(a.outlet_id == self.outlet_id for a in art.appearances)
         return (
             self.session.scalar(
                 select(Appearance.id)
@@ -317,16 +318,7 @@ class _Batch:
         """The original appearance: the one the others' rel=canonical points to, else the
         earliest."""
         session = self.session
-        apps = (
-            list(session.scalars(select(Appearance).where(Appearance.article_id == art.id)))
-            if art.id is not None
-            else []
-        )
-        apps += [
-            a
-            for a in session.new
-            if isinstance(a, Appearance) and a.article is art and a not in apps
-        ]
+        apps = list(art.appearances)  # the stored ones and those the batch added
         if not apps:
             return
         targets = {a.canonical_target for a in apps if a.canonical_target}
