@@ -8,8 +8,9 @@ replaced and the next pages go on. Each worker is replaced after ``MAX_TASKS_PER
 a slow leak in a parser never grows a worker without bound. A worker ends itself when the process
 that owns the pool is gone: a crawl killed with SIGKILL leaves no extraction process behind.
 
-:meth:`ExtractionPool.start` starts the workers ahead of the first page, each loading the
-extraction code as it starts: the crawl fetches robots.txt, feeds and sitemaps meanwhile.
+:meth:`ExtractionPool.start` starts the workers ahead of the first page (the crawl fetches
+robots.txt, feeds and sitemaps meanwhile), forked from a forkserver that has loaded the
+extraction code once for all of them (see ``_context``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any, TypeVar
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_TASKS_PER_WORKER = 500
+PRELOAD = ["crawler.extraction_worker"]
 
 
 class ExtractionFailed(Exception):
@@ -65,9 +67,13 @@ def _follow(owner: int) -> None:
 
 def _context() -> multiprocessing.context.ForkServerContext:
     """forkserver: workers do not inherit the reactor, the database connections or the threads
-    of the crawl process. (Measured: a forkserver that preloads the extraction code makes the
-    crawl slower on two cores; the workers' own imports run side by side.)"""
-    return multiprocessing.get_context("forkserver")
+    of the crawl process. The forkserver imports the extraction code and loads the language
+    model once (``PRELOAD``), before it forks any worker: a worker, the first ones or one that
+    replaces another every ``MAX_TASKS_PER_WORKER`` pages, is ready at once and shares that
+    memory. The preload applies when this process starts its forkserver, on its first pool."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
 
 
 def _call(target: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

@@ -1,19 +1,24 @@
 """What runs in an extraction worker (crawler.extraction_pool): a page's extraction and its text
 fingerprint, the CPU work of a page, off the crawl process, which imports none of this (the
-pool calls these functions by name)."""
+pool calls these functions by name). The pool's forkserver imports this module, and so loads
+the language model, once before it forks the workers."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import datasketch  # noqa: F401  (pipeline.dedup imports it on first use: here, once for all)
+
 from pipeline.dedup import Fingerprint
 from pipeline.extract import Extracted, FeedHints, OutletRules, extract_page
 from pipeline.language import warm
 
+warm()  # at import: in the forkserver, once for all the workers it forks
+
 
 def ready() -> None:
-    """Load the extraction code (this module's imports) and the language model, about a second
-    of work, before the first page comes."""
+    """Nothing left to load once this module is imported (the extraction code, the language
+    model): a worker that runs it is ready for pages."""
     warm()
 
 

@@ -25,3 +25,10 @@ def slow_double(x: int, seconds: float) -> int:
 
 def pid() -> int:
     return os.getpid()
+
+
+def loaded(module: str) -> bool:
+    """Whether ``module`` was imported in this process before the call."""
+    import sys
+
+    return module in sys.modules

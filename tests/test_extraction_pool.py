@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 from crawler.extraction_pool import ExtractionFailed, ExtractionPool
 from pipeline.extract import extract_page
 from tests import extraction_tasks as tasks
-from tests.conftest import sample_page
+from tests.conftest import ROOT, sample_page
 
 
 @pytest.fixture
@@ -80,3 +82,20 @@ def test_a_warm_up_that_kills_its_worker_leaves_a_pool_that_works(pool: Extracti
     pool.start("tests.extraction_tasks:die")
     assert pool.restarts == 1
     assert pool.run(tasks.double, 4) == 8
+
+
+def test_workers_fork_with_the_extraction_code_loaded() -> None:
+    """A fresh process's first pool starts a forkserver that preloads the extraction code: its
+    workers have it before they run anything (a replaced worker does not load it again)."""
+    code = (
+        "from crawler.extraction_pool import ExtractionPool\n"
+        "from tests import extraction_tasks as t\n"
+        "p = ExtractionPool(1, timeout=60)\n"
+        "print(p.run(t.loaded, 'crawler.extraction_worker'), p.run(t.loaded, 'datasketch'))\n"
+        "p.close()\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True", "True"]
