@@ -9,8 +9,9 @@ import time
 from pathlib import Path
 
 from bench import crawl, dedup, extraction, flagbatch, flagging, search, startup, web
+from bench.results import RESULTS, kept_notes
+from bench.results import section as results_section
 
-RESULTS = Path(__file__).with_name("RESULTS.md")
 NOTES = Path(__file__).with_name("NOTES.md")
 
 
@@ -82,7 +83,8 @@ def main() -> int:
             "or a latency on this machine; none is a pass/fail assertion (the test suite only enforces extraction quality floors).",
             "",
         ]
-        body = [f"## {title}\n\n{text}\n" for title, text in sections]
+        kept = kept_notes(RESULTS.read_text("utf-8")) if RESULTS.exists() else {}
+        body = [results_section(title, text, kept) for title, text in sections]
         notes = NOTES.read_text("utf-8") if NOTES.exists() else ""
         RESULTS.write_text("\n".join(header + body) + ("\n" + notes if notes else ""), "utf-8")
         print(f"wrote {RESULTS}")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.results import write_section
 from pipeline.dates import parse_datetime
 from pipeline.encoding import decode_html
 from pipeline.extract import extract_page
@@ -203,20 +204,6 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name}: {bad}")
     print(markdown_table(report(folder)))
     return 0
-
-
-def write_section(title: str, body: str) -> None:
-    """Put (or replace) a ``## title`` section in bench/RESULTS.md."""
-    results = Path(__file__).with_name("RESULTS.md")
-    text = results.read_text("utf-8") if results.exists() else "# Benchmark results\n"
-    section = f"## {title}\n\n{body}\n\n"
-    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: section, text)
-    else:
-        marker = "## Reading these numbers"
-        text = text.replace(marker, section + marker) if marker in text else text + "\n" + section
-    results.write_text(text, "utf-8")
 
 
 if __name__ == "__main__":
