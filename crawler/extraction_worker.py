@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import datasketch  # noqa: F401  (pipeline.dedup imports it on first use: here, once for all)
+# Imported by pipeline.dedup, pipeline.structured and pipeline.extract.text on first use (a crawl
+# process whose workers extract never needs them): here, once, for every worker.
+import datasketch  # noqa: F401
+import extruct  # noqa: F401
+import trafilatura  # noqa: F401
 
 from pipeline.dedup import Fingerprint
 from pipeline.extract import Extracted, FeedHints, OutletRules, extract_page

@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
-import extruct
-from extruct.jsonld import JsonLdExtractor
 from lxml import html as lhtml
 
 from pipeline.rules import ARTICLE_TYPES
@@ -88,6 +86,8 @@ def _flatten(items: list[Any]) -> list[dict[str, Any]]:
 def _jsonld(tree: lhtml.HtmlElement, url: str) -> list[Any]:
     """The JSON-LD items of the page, read from our own parse (extruct's reader, one script at
     a time: a broken script costs only itself, and the HTML is not parsed again)."""
+    from extruct.jsonld import JsonLdExtractor  # extruct (0.14 s to import) where it is used
+
     reader = JsonLdExtractor()
     items: list[Any] = []
     for script in tree.xpath('//script[@type="application/ld+json"]'):
@@ -108,6 +108,8 @@ def _jsonld(tree: lhtml.HtmlElement, url: str) -> list[Any]:
 
 
 def _microdata(html_text: str, url: str) -> dict[str, Any]:
+    import extruct
+
     try:
         data = extruct.extract(
             html_text, base_url=url, syntaxes=["microdata"], errors="ignore", uniform=True

@@ -7,7 +7,6 @@ import html
 import re
 from urllib.parse import urlsplit
 
-import trafilatura
 from lxml import html as lhtml
 
 from pipeline.authors import (
@@ -159,6 +158,8 @@ def body_text(
             text = "\n".join(p for p in paras if p)
             if text:
                 return "selector", text
+    import trafilatura  # where it is used: a crawl process whose workers extract never loads it
+
     doc = trafilatura.bare_extraction(
         html_text,
         url=url,
@@ -181,6 +182,8 @@ def body_text(
 def trafilatura_author(tree: lhtml.HtmlElement, url: str) -> str:
     """trafilatura's author, the last resort before the feed's: its metadata search, run only
     for a page where nothing else named an author (about a quarter of its time on real pages)."""
+    import trafilatura
+
     meta = trafilatura.extract_metadata(
         tree, url, date_config=TRAFILATURA_DATE_PARAMS, extensive=False
     )
