@@ -121,12 +121,16 @@ def extract_page(
     if selector_xpath:  # an outlet's own selector is there because the generic rules fail it
         cascade.insert(2, next(c for c in cascade if c[0] == "selector"))
         cascade.pop(next(i for i, c in enumerate(cascade) if c[0] == "selector" and i > 2))
-    at = next(i for i, (name, _) in enumerate(cascade) if name == "trafilatura")
-    if not any(group for _, group in cascade[:at]):  # its metadata search is costly: only then
-        cascade[at] = ("trafilatura", parse_byline(trafilatura_author(tree, url), site_names=sites))
     editors = bylines.editor_names(html_text)
     if editors:
         cascade = [(name, bylines.without_editors(group, editors)) for name, group in cascade]
+    # trafilatura's metadata search is costly: it runs only when every rule before it came up
+    # empty, judged once editors are removed (rules that found only the page's editor found
+    # nothing, as before this search was made lazy).
+    at = next(i for i, (name, _) in enumerate(cascade) if name == "trafilatura")
+    if not any(group for _, group in cascade[:at]):
+        found = parse_byline(trafilatura_author(tree, url), site_names=sites)
+        cascade[at] = ("trafilatura", bylines.without_editors(found, editors))
     result.sources["authors"] = next((name for name, group in cascade if group), "")
     result.authors = merge_authors(*(group for _, group in cascade))
     # A lone name line is a byline, not prose; nor is a repeat of the headline or a "By" line.
