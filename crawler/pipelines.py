@@ -24,6 +24,13 @@ log = logging.getLogger(__name__)
 WORKER = "crawler.extraction_worker"  # what the extraction workers run (imported there only)
 
 
+def _reactor() -> Any:
+    """The installed reactor (imported late: Scrapy installs it; its interface is not typed)."""
+    from twisted.internet import reactor
+
+    return reactor
+
+
 @dataclass
 class _Waiting:
     """An extracted page waiting for its batch to be stored; ``done`` fires with the item once
@@ -41,10 +48,11 @@ class StorePipeline:
     and store the extracted pages in batches, one transaction each, also from a thread: neither
     parsing nor a database write stalls the crawl. A batch is written when it holds ``[crawl]
     store_batch_pages`` pages, when its first page has waited ``store_batch_ms``, or as soon as
-    no other page is on its way (none being downloaded or extracted): pages are grouped while more
-    are coming, and the last page of a crawl, or a page of a slow one, is not kept waiting. A bad page is logged, counted and dropped; the others of
-    its batch are stored. An item is done only when its page is committed, so a crawl killed
-    mid-way loses at most the batch not yet written, which the next crawl fetches again."""
+    no other page is on its way (none being downloaded or extracted): pages are grouped while
+    more are coming, and the last page of a crawl, or a page of a slow one, is not kept waiting.
+    A bad page is logged, counted and dropped; the others of its batch are stored. An item is
+    done only when its page is committed, so a crawl killed mid-way loses at most the batch not
+    yet written, which the next crawl fetches again."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -102,10 +110,7 @@ class StorePipeline:
         if self.waiting and not self._more_coming():
             # This page may be dropped (not an article, a failure) and was the last one the open
             # batch waited for: written once this page is through _enqueue.
-            from twisted.internet import reactor as _reactor
-
-            reactor: Any = _reactor
-            reactor.callLater(0, self._flush_unless_more_coming)
+            _reactor().callLater(0, self._flush_unless_more_coming)
         return result
 
     def _more_coming(self) -> bool:
@@ -180,10 +185,7 @@ class StorePipeline:
         if len(self.waiting) >= self.batch_pages or not self._more_coming():
             self._flush()
         elif self.timer is None:
-            from twisted.internet import reactor as _reactor
-
-            reactor: Any = _reactor  # the installed reactor (its interface is not typed for mypy)
-            self.timer = reactor.callLater(self.batch_seconds, self._flush)
+            self.timer = _reactor().callLater(self.batch_seconds, self._flush)
         return done
 
     def _flush(self) -> None:
