@@ -15,8 +15,9 @@ from sqlalchemy import Engine, insert
 from bench.dbs import bench_outlet, dialects
 from core.config import CrawlConfig
 from models import Article, LshBand, in_transaction, read_session
-from pipeline.dedup import NUM_PERM, Fingerprint, band_keys, find_near_duplicate, similarity
+from pipeline.dedup import find_near_duplicate
 from pipeline.extract import extract_page
+from pipeline.fingerprint import NUM_PERM, Fingerprint, band_keys, similarity
 from pipeline.store import FetchInfo, StoreResult, store_pages
 
 THRESHOLD = 0.7

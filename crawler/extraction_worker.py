@@ -13,8 +13,8 @@ import datasketch  # noqa: F401
 import extruct  # noqa: F401
 import trafilatura  # noqa: F401
 
-from pipeline.dedup import Fingerprint
 from pipeline.extract import Extracted, FeedHints, OutletRules, extract_page
+from pipeline.fingerprint import Fingerprint
 from pipeline.language import warm
 
 warm()  # at import: in the forkserver, once for all the workers it forks

@@ -16,8 +16,8 @@ from crawler.extraction_pool import ExtractionFailed, ExtractionPool, default_wo
 from crawler.items import PageItem
 from crawler.profile import crawl_context
 from pipeline.dates import parse_datetime
-from pipeline.dedup import Fingerprint
 from pipeline.extract import Extracted, FeedHints, html_hash
+from pipeline.fingerprint import Fingerprint
 from pipeline.store import FetchInfo, StoreResult, mark_unchanged, store_pages
 
 log = logging.getLogger(__name__)

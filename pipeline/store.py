@@ -41,14 +41,9 @@ from models import (
     utcnow,
 )
 from pipeline.authors import AuthorName
-from pipeline.dedup import (
-    Fingerprint,
-    band_rows,
-    first_near,
-    known_appearances,
-    rank_near,
-)
+from pipeline.dedup import band_rows, first_near, known_appearances, rank_near
 from pipeline.extract import Extracted
+from pipeline.fingerprint import Fingerprint
 from pipeline.urls import canonicalize, is_amp, is_mobile
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from sqlalchemy import Engine, func, select
 
 from crawler.extraction_pool import ExtractionPool
 from models import Appearance, Article, Url, read_session
-from pipeline.dedup import Fingerprint, band_keys
 from pipeline.extract import Extracted, FeedHints, OutletRules, extract_page
+from pipeline.fingerprint import Fingerprint, band_keys
 from pipeline.store import FetchInfo, StoreResult, store_page, store_pages
 from tests.conftest import ROOT, sample_page
 from tests.store_worker import outlet_ids

@@ -1,0 +1,131 @@
+"""Text fingerprints: what duplicate detection (pipeline.dedup) compares. A normalised-text hash
+for exact duplicates; a MinHash signature over word shingles, cut into LSH bands, for near ones.
+
+Computed where the text is extracted (the crawl's extraction workers, crawler.extraction_worker),
+so this module needs neither the database nor the ORM; datasketch (which brings NumPy and SciPy
+along, about a third of a second) is imported where a signature is computed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from pipeline.textnorm import WORD_RE, fold
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
+
+NUM_PERM = 128
+SHINGLE_WORDS = 5
+MIN_WORDS_FOR_NEAR = 80  # shorter texts are merged only when exactly equal
+MIN_WORDS_FOR_EXACT = 15
+# Lines that say where a piece comes from or how to follow the site: never part of the work.
+BOILERPLATE_RE = re.compile(
+    r"originally (?:published|appeared)|first (?:published|appeared)|republished (?:with|from|by)|"
+    r"reprinted (?:with|from)|this (?:article|piece|column|op-ed) (?:was|is|first)|all rights reserved|"
+    r"©|\(c\)\s*\d{4}|follow us|subscribe|sign up|share this|read more|related:|"
+    r"views expressed|do(?:es)? not necessarily reflect|"
+    r"впервые опубликован|перепечатка|источник:|نشر (?:هذا المقال|أولا|لأول مرة)|المصدر:",
+    re.IGNORECASE,
+)
+
+
+def content_lines(text: str) -> list[str]:
+    return [
+        ln
+        for ln in text.splitlines()
+        if ln.strip() and not (len(ln) < 300 and BOILERPLATE_RE.search(ln))
+    ]
+
+
+def normalized_words(text: str) -> list[str]:
+    return WORD_RE.findall(fold("\n".join(content_lines(text))))
+
+
+def content_hash(words: list[str]) -> str:
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
+
+
+def shingles(words: list[str], k: int = SHINGLE_WORDS) -> set[bytes]:
+    if len(words) < k:
+        return {" ".join(words).encode("utf-8")} if words else set()
+    return {" ".join(words[i : i + k]).encode("utf-8") for i in range(len(words) - k + 1)}
+
+
+def minhash(words: list[str]) -> MinHash:
+    from datasketch import MinHash
+
+    m = MinHash(num_perm=NUM_PERM, seed=1)
+    m.update_batch(list(shingles(words)))
+    return m
+
+
+def signature_bytes(m: MinHash) -> bytes:
+    import numpy as np  # with datasketch, which needs it too
+
+    return np.asarray(m.hashvalues, dtype=np.uint64).tobytes()
+
+
+def signature_values(raw: bytes) -> memoryview:
+    """A stored signature's hash values (unsigned 64-bit)."""
+    return memoryview(raw).cast("Q")
+
+
+def similarity(a: bytes, b: bytes) -> float:
+    """Estimated Jaccard similarity of two stored signatures: the share of equal hash values."""
+    va, vb = signature_values(a), signature_values(b)
+    return sum(x == y for x, y in zip(va, vb, strict=True)) / len(va)
+
+
+@lru_cache(maxsize=16)
+def lsh_params(threshold: float) -> tuple[int, int]:
+    """(bands, rows) that datasketch chooses for this threshold and signature size."""
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
+
+
+def band_keys(signature: bytes, threshold: float) -> list[tuple[int, int]]:
+    """(band, key) pairs; the key is a signed 64-bit hash of the band's rows."""
+    b, r = lsh_params(threshold)
+    out = []
+    for band in range(b):
+        chunk = signature[band * r * 8 : (band + 1) * r * 8]
+        key = int.from_bytes(hashlib.blake2b(chunk, digest_size=8).digest(), "big", signed=True)
+        out.append((band, key))
+    return out
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    words: int
+    content_hash: str
+    signature: bytes | None  # None for texts too short for near-duplicate matching
+    # The signature's LSH band keys for ``threshold`` (given to ``of``), or () when not computed.
+    bands: tuple[tuple[int, int], ...] = ()
+    threshold: float | None = None
+
+    @classmethod
+    def of(cls, text: str, threshold: float | None = None) -> Fingerprint:
+        w = normalized_words(text)
+        sig = signature_bytes(minhash(w)) if len(w) >= MIN_WORDS_FOR_NEAR else None
+        bands = tuple(band_keys(sig, threshold)) if sig is not None and threshold else ()
+        return cls(len(w), content_hash(w), sig, bands, threshold)
+
+    def band_keys(self, threshold: float) -> list[tuple[int, int]]:
+        """The band keys for ``threshold``: those computed with the fingerprint when it was for
+        this threshold."""
+        if self.signature is None:
+            return []
+        if self.threshold == threshold:
+            return list(self.bands)
+        return band_keys(self.signature, threshold)
+
+    @property
+    def exact_ok(self) -> bool:
+        return self.words >= MIN_WORDS_FOR_EXACT
