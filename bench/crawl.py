@@ -137,7 +137,7 @@ class PeakMemory:
                     continue
                 kind = (
                     "crawl"
-                    if "scrapy" in cmd
+                    if "-m crawler " in cmd
                     else "worker"
                     if "multiprocessing" in cmd
                     else "other"

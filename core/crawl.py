@@ -38,7 +38,9 @@ class CrawlOutcome:
 
 
 def crawl_command(slug: str) -> list[str]:
-    return [sys.executable, "-m", "scrapy", "crawl", "outlet", "-a", f"outlet={slug}"]
+    """``scrapy crawl outlet -a outlet=SLUG``, through crawler.__main__, which starts the
+    extraction workers' forkserver before it imports Scrapy."""
+    return [sys.executable, "-m", "crawler", slug]
 
 
 def crawl_env(app: App) -> dict[str, str]:
@@ -56,7 +58,7 @@ def log_dir(app: App) -> Path:
 
 
 class CrawlProcess:
-    """One `scrapy crawl outlet` subprocess with its own log file and deadline."""
+    """One crawl subprocess (`python -m crawler SLUG`) with its own log file and deadline."""
 
     def __init__(self, app: App, slug: str) -> None:
         self.app = app

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from functools import lru_cache
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from core.app import App
-from core.config import Settings
+
+if TYPE_CHECKING:  # not imported at run time: python -m crawler reads the settings before
+    from sqlalchemy import Engine  # anything heavy is imported (see crawler.__main__)
+
+    from core.config import Settings
 
 
 @lru_cache(maxsize=4)

@@ -10,7 +10,8 @@ that owns the pool is gone: a crawl killed with SIGKILL leaves no extraction pro
 
 :meth:`ExtractionPool.start` starts the workers ahead of the first page (the crawl fetches
 robots.txt, feeds and sitemaps meanwhile), forked from a forkserver that has loaded the
-extraction code once for all of them (see ``_context``).
+extraction code once for all of them (see ``_context``); a crawl process starts that forkserver
+before it imports Scrapy (:func:`start_forkserver`).
 """
 
 from __future__ import annotations
@@ -74,6 +75,16 @@ def _context() -> multiprocessing.context.ForkServerContext:
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
     return ctx
+
+
+def start_forkserver() -> None:
+    """Start the forkserver now, without waiting for it: it loads the extraction code
+    (``PRELOAD``) while this process goes on with other work, and the first pool finds it
+    ready. A crawl process calls it first thing (crawler.__main__)."""
+    from multiprocessing import forkserver
+
+    _context()  # the preload list, set before the server starts
+    forkserver.ensure_running()
 
 
 def _call(target: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

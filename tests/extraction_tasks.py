@@ -27,6 +27,10 @@ def pid() -> int:
     return os.getpid()
 
 
+def parent() -> int:
+    return os.getppid()
+
+
 def loaded(module: str) -> bool:
     """Whether ``module`` was imported in this process before the call."""
     import sys

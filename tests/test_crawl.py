@@ -205,6 +205,40 @@ def test_scrapy_crawl_outlet_works_directly(tmp_path: Path, sites: SiteServer) -
         assert s.scalar(select(CrawlRun.status)) == "ok"
 
 
+def test_the_crawl_process_exits_with_the_crawls_status(tmp_path: Path, sites: SiteServer) -> None:
+    """`python -m crawler SLUG` (what `mediawatch crawl` starts) ends without tearing its
+    interpreter down, and still reports how the crawl went: 0 for a crawl that ran, 1 for one
+    that could not start (its traceback in the log), 2 for a wrong command line."""
+    cfg = write_config(tmp_path, sites.base)
+    assert run_cli("init", config=cfg).returncode == 0
+    env = {
+        **os.environ,
+        "MEDIAWATCH_CONFIG": str(cfg),
+        "SCRAPY_SETTINGS_MODULE": "crawler.settings",
+    }
+
+    def crawl(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "crawler", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    ok = crawl("vesti")
+    assert ok.returncode == 0, ok.stderr[-3000:]
+    assert "Spider closed (finished)" in ok.stderr  # the log's last lines were flushed
+    unknown = crawl("no-such-outlet")
+    assert unknown.returncode == 1 and "unknown outlet 'no-such-outlet'" in unknown.stderr
+    usage = crawl()
+    assert usage.returncode == 2 and "usage: python -m crawler" in usage.stderr
+    engine = make_engine(f"sqlite:///{tmp_path / 'mediawatch.db'}")
+    with read_session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Article)) == 2
+
+
 def test_the_last_batch_is_stored_once_nothing_more_is_coming(
     tmp_path: Path, sites: SiteServer
 ) -> None:

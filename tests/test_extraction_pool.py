@@ -99,3 +99,26 @@ def test_workers_fork_with_the_extraction_code_loaded() -> None:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["True", "True"]
+
+
+def test_a_forkserver_started_early_loads_the_code_while_the_process_goes_on() -> None:
+    """``start_forkserver`` (the first thing a crawl process does) returns at once, before
+    anything heavy is imported here; the pool made later forks its workers from that server, with
+    the extraction code already loaded."""
+    code = (
+        "import os, sys\n"
+        "from crawler.extraction_pool import ExtractionPool, start_forkserver\n"
+        "from tests import extraction_tasks as t\n"
+        "start_forkserver()\n"
+        "kids = open(f'/proc/{os.getpid()}/task/{os.getpid()}/children').read().split()\n"
+        "server = [k for k in kids if b'forkserver' in open(f'/proc/{k}/cmdline', 'rb').read()]\n"
+        "print(len(server), any(m in sys.modules for m in ('scrapy', 'trafilatura', 'lxml')))\n"
+        "p = ExtractionPool(1, timeout=60)\n"
+        "print(p.run(t.parent) == int(server[0]), p.run(t.loaded, 'crawler.extraction_worker'))\n"
+        "p.close()\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["1", "False", "True", "True"]
