@@ -76,8 +76,21 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     return "".join(parts), offsets
 
 
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table of :func:`fold_char`, filled as characters are met: a text is
+    folded in C, each distinct character computed once."""
+
+    def __missing__(self, code: int) -> str:
+        self[code] = folded = fold_char(chr(code))
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
+
+
 def fold(text: str) -> str:
-    return "".join(fold_char(ch) for ch in text)
+    """Every character of ``text`` through :func:`fold_char`."""
+    return text.translate(_FOLD_TABLE)
 
 
 def fold_arabic(text: str) -> str:
