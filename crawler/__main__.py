@@ -16,6 +16,7 @@ runs, by a ``sitecustomize`` or a ``.pth`` file, would not run: a crawl process 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sys
 
@@ -43,10 +44,8 @@ class _Exit:
 
     def _now(self) -> None:
         for stream in (sys.stdout, sys.stderr):
-            try:
+            with contextlib.suppress(AttributeError, OSError, ValueError):  # closed, or none
                 stream.flush()
-            except (AttributeError, OSError, ValueError):
-                pass
         os._exit(self.status)
 
 
