@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-# Imported by pipeline.dedup, pipeline.structured and pipeline.extract.text on first use (a crawl
-# process whose workers extract never needs them): here, once, for every worker.
+# Imported by pipeline.fingerprint, pipeline.structured and pipeline.extract.text on first use (a
+# crawl process whose workers extract never needs them): here, once, for every worker.
 import datasketch  # noqa: F401
 import extruct  # noqa: F401
-import trafilatura  # noqa: F401
 
 from pipeline.extract import Extracted, FeedHints, OutletRules, extract_page
+from pipeline.extract.text import load_trafilatura
 from pipeline.fingerprint import Fingerprint
 from pipeline.language import warm
 
-warm()  # at import: in the forkserver, once for all the workers it forks
+# At import: in the forkserver, once for all the workers it forks.
+load_trafilatura()
+warm()
 
 
 def ready() -> None:

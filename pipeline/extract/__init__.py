@@ -30,6 +30,7 @@ from pipeline.extract.date_cascade import pick_dates
 from pipeline.extract.model import Extracted, FeedHints, OutletRules, css_xpath, text_of
 from pipeline.extract.page_type import PageShape, decide_page_type
 from pipeline.extract.text import (
+    ELEMENT_CLASSES,
     body_text,
     pick_section,
     pick_title,
@@ -42,6 +43,16 @@ from pipeline.opinion import opinion_reason
 from pipeline.rules import DATED_BYLINE_RE
 from pipeline.structured import absolute, extract_structured
 from pipeline.urls import canonicalize, is_amp, is_foreign, strip_amp
+
+
+def _html_parser() -> etree.HTMLParser:
+    """lxml.html's parser, with the element classes chosen in C (see ``ELEMENT_CLASSES``)."""
+    parser = etree.HTMLParser()
+    parser.set_element_class_lookup(ELEMENT_CLASSES)
+    return parser
+
+
+HTML_PARSER = _html_parser()
 
 
 def extract_page(
@@ -64,7 +75,9 @@ def extract_page(
         html_text = page
     result = Extracted(url=url, canonical_url=canonicalize(url), encoding=encoding)
     try:
-        tree = lhtml.document_fromstring(html_text) if html_text.strip() else None
+        tree = (
+            lhtml.document_fromstring(html_text, parser=HTML_PARSER) if html_text.strip() else None
+        )
     except (etree.ParserError, ValueError):
         tree = None
     if tree is None:

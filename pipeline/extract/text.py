@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import html
 import re
+from functools import cache
+from types import ModuleType
 from urllib.parse import urlsplit
 
+from lxml import etree
 from lxml import html as lhtml
 
 from pipeline.authors import (
@@ -19,6 +22,27 @@ from pipeline.rules import (
     TITLE_SEPARATORS,
 )
 from pipeline.structured import Structured
+
+# lxml.html's element classes, chosen in C: lxml.html's own choice is a Python call for every
+# element Python code touches (~7% of an extraction, ours and trafilatura's trees together) and
+# differs only in giving form fields classes of their own, which neither reads.
+ELEMENT_CLASSES = etree.ElementDefaultClassLookup(
+    element=lhtml.HtmlElement,
+    comment=lhtml.HtmlComment,
+    pi=lhtml.HtmlProcessingInstruction,
+    entity=lhtml.HtmlEntity,
+)
+
+
+@cache
+def load_trafilatura() -> ModuleType:
+    """trafilatura, imported where it is used (a crawl process whose workers extract never loads
+    it), its HTML parser given ``ELEMENT_CLASSES``: the same output, ~5% faster."""
+    import trafilatura
+    from trafilatura import utils
+
+    utils.HTML_PARSER.set_element_class_lookup(ELEMENT_CLASSES)
+    return trafilatura
 
 
 def strip_site_suffix(title: str, site_names: list[str]) -> str:
@@ -158,9 +182,7 @@ def body_text(
             text = "\n".join(p for p in paras if p)
             if text:
                 return "selector", text
-    import trafilatura  # where it is used: a crawl process whose workers extract never loads it
-
-    doc = trafilatura.bare_extraction(
+    doc = load_trafilatura().bare_extraction(
         html_text,
         url=url,
         with_metadata=False,
@@ -182,9 +204,7 @@ def body_text(
 def trafilatura_author(tree: lhtml.HtmlElement, url: str) -> str:
     """trafilatura's author, the last resort before the feed's: its metadata search, run only
     for a page where nothing else named an author (about a quarter of its time on real pages)."""
-    import trafilatura
-
-    meta = trafilatura.extract_metadata(
+    meta = load_trafilatura().extract_metadata(
         tree, url, date_config=TRAFILATURA_DATE_PARAMS, extensive=False
     )
     return meta.author or "" if meta is not None else ""
