@@ -16,6 +16,7 @@ from pipeline.rules import (
     BIO_RE_ROMANCE,
     BIO_RE_RU,
     BYLINE_LINE_RE,
+    BYLINE_START_RE,
     BYLINE_XPATH,
     CJK_RE,
     DATED_BYLINE_RE,
@@ -66,7 +67,10 @@ def short_bylines(tree: lhtml.HtmlElement, site_names: Iterable[str]) -> list[Au
     Schwan", "Par A, B et C"), outside navigation, teasers and comments; first one wins."""
     sites = list(site_names)
     for el in tree.iter("p", "span", "div", "small", "em", "address", "li", "td"):
-        text = " ".join(el.text_content().split())
+        raw = el.text_content()
+        if not BYLINE_START_RE.match(raw):
+            continue  # cannot be a byline line, whatever its length (most elements)
+        text = " ".join(raw.split())
         if not text or len(text) > SHORT_BYLINE_CHARS:
             continue
         dated = DATED_BYLINE_RE.match(text)  # "On 6/13/2018 by …"

@@ -207,6 +207,13 @@ DATED_BYLINE_RE = re.compile(
     r"^\s*(?:(?:posted|published|written|updated)\s+)?on\s+.{4,40}?\s+(?P<byline>by\s+\S.*)$",
     re.IGNORECASE,
 )
+# The words that either of those can start with: a cheap test that most elements of a page fail
+# before their text is normalised (pipeline.bylines.short_bylines).
+BYLINE_START_RE = re.compile(
+    r"\s*(?:by|written|posted|published|updated|words|text|von|par|por|di|da|door|on|"
+    rf"автор|текст|بقلم|كتب|{CJK_BYLINE_LABELS})",
+    re.IGNORECASE,
+)
 # A single-word credit ("Posted by kovarex, TOGos") is taken only from an explicit byline line
 # and only in this shape (a handle or a pen name, not a phrase).
 HANDLE_NAME_RE = re.compile(r"^[^\W\d_][\w.\-]{2,29}$")

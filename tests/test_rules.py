@@ -56,3 +56,30 @@ def test_agencies_are_kept_as_organisations_by_their_normalised_name() -> None:
 
     isna = clean_author("ISNA")
     assert isna is not None and isna.is_organization and isna.name == "ISNA"
+
+
+def _byline_samples() -> list[str]:
+    """Lines opening with every word the byline patterns spell, in the shapes they match."""
+    words = set()
+    for pattern in (rules.BYLINE_LINE_RE, rules.DATED_BYLINE_RE):
+        words |= set(re.findall(r"[^\W\d_]+", pattern.pattern))
+    words |= set(rules.CJK_BYLINE_LABELS.split("|"))
+    tails = (" Jane Roe", ": Jane Roe", "：王小明", " by Jane Roe", " on March 3, 2024 by jroe")
+    return [f"{lead}{w}{tail}" for w in sorted(words) for tail in tails for lead in ("", " \xa0")]
+
+
+def test_the_byline_start_test_lets_every_byline_line_through() -> None:
+    """BYLINE_START_RE is a shortcut taken before BYLINE_LINE_RE and DATED_BYLINE_RE: a line
+    either of them takes must pass it, or a byline would be skipped unseen."""
+    taken = [
+        s
+        for s in _byline_samples()
+        if rules.BYLINE_LINE_RE.match(s) or rules.DATED_BYLINE_RE.match(s)
+    ]
+    assert len(taken) > 40  # the samples do exercise the patterns
+    assert [s for s in taken if not rules.BYLINE_START_RE.match(s)] == []
+
+
+def test_the_byline_start_test_turns_away_ordinary_text() -> None:
+    assert not rules.BYLINE_START_RE.match("The minister said on Tuesday, by all accounts")
+    assert rules.BYLINE_START_RE.match("\xa0 By Jane Roe")  # any white space first
