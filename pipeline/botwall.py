@@ -14,15 +14,25 @@ import re
 # A wall page is small; real article pages are much larger than this once their text is in.
 MAX_WALL_BYTES = 60_000
 
-VENDOR_MARKS = re.compile(
-    rb"cf-browser-verification|cf_chl_|/cdn-cgi/challenge-platform/|cf-challenge"
-    rb"|_Incapsula_Resource|Incapsula incident ID"
-    rb"|geo\.captcha-delivery\.com|captcha-delivery\.com/captcha"
-    rb"|px-captcha|_pxAppId|perimeterx"
-    rb"|sucuri_cloudproxy|Sucuri WebSite Firewall"
-    rb"|awswaf|aws-waf-token"
-    rb"|errors\.edgesuite\.net",
-    re.IGNORECASE,
+# Marks of the anti-bot services, lower case: looked for in the lower-cased page, each with a
+# plain substring search (one case-insensitive regex of them all was ten times slower).
+VENDOR_MARKS = (
+    b"cf-browser-verification",
+    b"cf_chl_",
+    b"/cdn-cgi/challenge-platform/",
+    b"cf-challenge",
+    b"_incapsula_resource",
+    b"incapsula incident id",
+    b"geo.captcha-delivery.com",
+    b"captcha-delivery.com/captcha",
+    b"px-captcha",
+    b"_pxappid",
+    b"perimeterx",
+    b"sucuri_cloudproxy",
+    b"sucuri website firewall",
+    b"awswaf",
+    b"aws-waf-token",
+    b"errors.edgesuite.net",
 )
 TITLE_RE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 HEADING_RE = re.compile(rb"<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
@@ -41,8 +51,11 @@ def bot_wall_reason(body: bytes, status: int = 200) -> str | None:
     moment..."), or None when it is not one."""
     if not body or len(body) > MAX_WALL_BYTES:
         return None
-    if m := VENDOR_MARKS.search(body):
-        return f"anti-bot service mark {m.group(0).decode('latin-1')!r}"
+    low = body.lower()
+    found = [(at, len(mark)) for mark in VENDOR_MARKS if (at := low.find(mark)) >= 0]
+    if found:
+        at, size = min(found)  # the first in the page, as written there
+        return f"anti-bot service mark {body[at : at + size].decode('latin-1')!r}"
     for pattern, where in ((TITLE_RE, "title"), (HEADING_RE, "heading")):
         found = pattern.search(body)
         if not found:

@@ -364,6 +364,9 @@ def test_bot_wall_pages_are_recognised_and_articles_are_not() -> None:
     )
     assert bot_wall_reason("<html><head><title>Проверка браузера</title></head></html>".encode())
     assert bot_wall_reason(b"<html><body><div id='px-captcha'></div></body></html>")
+    # Marks in any case; the reason names the first one in the page, as the page writes it.
+    mixed = b"<html><body><p>Incapsula Incident ID: 42</p><script>var _pxAppId='x'</script>"
+    assert bot_wall_reason(mixed) == "anti-bot service mark 'Incapsula Incident ID'"
     article = (
         b"<html><head><title>Why publishers put captcha walls in front of their sites</title>"
         b"</head><body>" + b"<p>Reporting on bot protection and captcha vendors.</p>" * 2000
