@@ -52,9 +52,9 @@ def bot_wall_reason(body: bytes, status: int = 200) -> str | None:
     if not body or len(body) > MAX_WALL_BYTES:
         return None
     low = body.lower()
-    found = [(at, len(mark)) for mark in VENDOR_MARKS if (at := low.find(mark)) >= 0]
-    if found:
-        at, size = min(found)  # the first in the page, as written there
+    marks = [(at, len(mark)) for mark in VENDOR_MARKS if (at := low.find(mark)) >= 0]
+    if marks:
+        at, size = min(marks)  # the first in the page, as written there
         return f"anti-bot service mark {body[at : at + size].decode('latin-1')!r}"
     for pattern, where in ((TITLE_RE, "title"), (HEADING_RE, "heading")):
         found = pattern.search(body)
