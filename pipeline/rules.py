@@ -207,10 +207,10 @@ DATED_BYLINE_RE = re.compile(
     r"^\s*(?:(?:posted|published|written|updated)\s+)?on\s+.{4,40}?\s+(?P<byline>by\s+\S.*)$",
     re.IGNORECASE,
 )
-# The words that either of those can start with: a cheap test that most elements of a page fail
-# before their text is normalised (pipeline.bylines.short_bylines).
+# The words that either of those can start with, matched on the text without its leading white
+# space (pipeline.bylines.opens_like_byline: a cheap test that most elements of a page fail).
 BYLINE_START_RE = re.compile(
-    r"\s*(?:by|written|posted|published|updated|words|text|von|par|por|di|da|door|on|"
+    r"(?:by|written|posted|published|updated|words|text|von|par|por|di|da|door|on|"
     rf"автор|текст|بقلم|كتب|{CJK_BYLINE_LABELS})",
     re.IGNORECASE,
 )
