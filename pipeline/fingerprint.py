@@ -34,11 +34,27 @@ BOILERPLATE_RE = re.compile(
 )
 
 
+# BOILERPLATE_RE is case-insensitive, which makes it slow (~40 µs a line). This case-sensitive
+# copy, searched in the case-folded line, turns away most lines first and lets through every line
+# the original matches: case folding maps each letter to the one the original matches it with,
+# save dotless ı and dotted İ (folded to ı and i + U+0307), which ``boilerplate_fold`` maps to i.
+FOLDED_BOILERPLATE_RE = re.compile(BOILERPLATE_RE.pattern)
+
+
+def boilerplate_fold(line: str) -> str:
+    return line.casefold().replace("ı", "i").replace("\u0307", "")
+
+
+def is_boilerplate(line: str) -> bool:
+    """A line that says where a piece comes from or how to follow the site (BOILERPLATE_RE)."""
+    return bool(
+        FOLDED_BOILERPLATE_RE.search(boilerplate_fold(line)) and BOILERPLATE_RE.search(line)
+    )
+
+
 def content_lines(text: str) -> list[str]:
     return [
-        ln
-        for ln in text.splitlines()
-        if ln.strip() and not (len(ln) < 300 and BOILERPLATE_RE.search(ln))
+        ln for ln in text.splitlines() if ln.strip() and not (len(ln) < 300 and is_boilerplate(ln))
     ]
 
 

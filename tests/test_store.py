@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,7 +17,13 @@ from sqlalchemy import Engine, func, select
 from crawler.extraction_pool import ExtractionPool
 from models import Appearance, Article, Url, read_session
 from pipeline.extract import Extracted, FeedHints, OutletRules, extract_page
-from pipeline.fingerprint import Fingerprint, band_keys
+from pipeline.fingerprint import (
+    BOILERPLATE_RE,
+    Fingerprint,
+    band_keys,
+    boilerplate_fold,
+    is_boilerplate,
+)
 from pipeline.store import FetchInfo, StoreResult, store_page, store_pages
 from tests.conftest import ROOT, sample_page
 from tests.store_worker import outlet_ids
@@ -213,3 +220,22 @@ def test_a_fingerprint_computed_in_a_worker_is_the_one_the_store_would_compute()
     assert page.is_article and fp == here and fp.signature is not None and fp.bands
     assert fp.band_keys(0.7) == band_keys(fp.signature, 0.7)
     assert fp.band_keys(0.5) == band_keys(fp.signature, 0.5) != fp.band_keys(0.7)
+
+
+def test_the_boilerplate_shortcut_lets_every_boilerplate_line_through() -> None:
+    """is_boilerplate searches the case-folded line with a case-sensitive copy of BOILERPLATE_RE
+    before the slow case-insensitive pattern: every character the latter matches with one of its
+    letters must fold to that letter, or a boilerplate line would count in the fingerprint."""
+    letters = {c for c in BOILERPLATE_RE.pattern if c.isalpha()}
+    assert all(boilerplate_fold(c) == c for c in letters)
+    near = letters | {c.upper() for c in letters}
+    for code in range(sys.maxunicode + 1):
+        ch = chr(code)
+        if not {ch.lower()[:1], ch.upper()[:1], ch.casefold()[:1]} & near:
+            continue  # no case relation to any letter of the pattern
+        for letter in letters:
+            if re.fullmatch(re.escape(letter), ch, re.IGNORECASE):
+                assert boilerplate_fold(ch) == letter, (letter, ch)
+    for line in ("ORİGİNALLY PUBLISHED by the Observer", "orıginally published", "ſubscribe now"):
+        assert BOILERPLATE_RE.search(line) and is_boilerplate(line), line
+    assert not is_boilerplate("The talks resumed in Geneva on Tuesday.")
