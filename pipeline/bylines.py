@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from lxml import etree
 from lxml import html as lhtml
 
 from pipeline.authors import AuthorName, looks_like_person, parse_byline
@@ -15,9 +16,11 @@ from pipeline.rules import (
     BIO_RE_AR,
     BIO_RE_ROMANCE,
     BIO_RE_RU,
+    BYLINE_AUTHOR_CLASSES,
+    BYLINE_CLASS_PARTS,
+    BYLINE_ID_PARTS,
     BYLINE_LINE_RE,
     BYLINE_START_RE,
-    BYLINE_XPATH,
     CJK_RE,
     DATED_BYLINE_RE,
     DISCLAIMER_RE,
@@ -39,12 +42,40 @@ def _foreign(el: lhtml.HtmlElement) -> bool:
     return False
 
 
+XML_SPACE_RE = re.compile(r"[ \t\r\n]+")
+
+
+def _byline_like(el: lhtml.HtmlElement) -> bool:
+    attrs = el.attrib
+    if not attrs:
+        return False
+    if attrs.get("rel") == "author" or attrs.get("itemprop") == "author":
+        return True
+    cls = attrs.get("class")
+    if cls is not None:
+        if "author" in cls and (
+            "author" in XML_SPACE_RE.split(cls) or any(c in cls for c in BYLINE_AUTHOR_CLASSES)
+        ):
+            return True
+        if any(part in cls for part in BYLINE_CLASS_PARTS):
+            return True
+    ident = attrs.get("id")
+    return ident is not None and any(part in ident for part in BYLINE_ID_PARTS)
+
+
+def byline_elements(tree: lhtml.HtmlElement) -> list[lhtml.HtmlElement]:
+    """The page's byline-like elements (see BYLINE_AUTHOR_CLASSES), in document order. One
+    Python pass over the elements: twice as fast as the XPath query it replaces (a test keeps
+    them equal), whose string tests libxml2 runs slowly."""
+    return [el for el in tree.iter(etree.Element) if _byline_like(el)]
+
+
 def dom_bylines(
     tree: lhtml.HtmlElement, site_names: Iterable[str], selector_xpath: str | None = None
 ) -> list[AuthorName]:
     """Authors from byline-like elements, first match in document order wins."""
     sites = list(site_names)
-    elements = tree.xpath(selector_xpath or BYLINE_XPATH)
+    elements = tree.xpath(selector_xpath) if selector_xpath else byline_elements(tree)
     for el in elements:
         if not isinstance(el, lhtml.HtmlElement) or (selector_xpath is None and _foreign(el)):
             continue

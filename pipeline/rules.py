@@ -179,17 +179,19 @@ FUNCTION_WORDS = words(
 
 # --- Bylines in the page: elements, lines, closing bios, disclaimers -----------------------------
 
-# Every class form naming an author contains "author": that one test comes first, and the forms
-# are told apart only where it holds (a string test per element is what this query costs).
-BYLINE_XPATH = (
-    "//*[@rel='author' or @itemprop='author'"
-    " or (contains(@class, 'author') and (contains(concat(' ', normalize-space(@class), ' '), ' author ')"
-    " or contains(@class, 'author-name') or contains(@class, 'entry-author')"
-    " or contains(@class, 'article-author') or contains(@class, 'post-author')"
-    " or contains(@class, 'author-link') or contains(@class, 'meta-author')))"
-    " or contains(@class, 'byline') or contains(@class, 'by-line') or contains(@class, 'writer')"
-    " or contains(@id, 'byline') or contains(@class, 'contributor') or contains(@class, 'posted-by')]"
+# Byline-like elements (pipeline.bylines.byline_elements): rel="author" or itemprop="author"; a
+# class with the word "author" or one of these compounds of it; a class or an id with one of these
+# parts in it.
+BYLINE_AUTHOR_CLASSES = (
+    "author-name",
+    "entry-author",
+    "article-author",
+    "post-author",
+    "author-link",
+    "meta-author",
 )
+BYLINE_CLASS_PARTS = ("byline", "by-line", "writer", "contributor", "posted-by")
+BYLINE_ID_PARTS = ("byline",)
 
 # Places where author-looking markup is somebody else's (teasers, comments, widgets).
 FOREIGN_ANCESTORS = re.compile(

@@ -9,7 +9,7 @@ import pytest
 
 from bench.extraction import load_cases, report, same_day, token_f1
 from pipeline.extract import extract_page
-from tests.conftest import run_cli
+from tests.conftest import SITES, run_cli
 
 CASES_DIR = Path(__file__).parent / "fixtures" / "extract"
 CASES = load_cases(CASES_DIR)
@@ -237,3 +237,39 @@ def test_titles_escaped_twice_are_decoded_once() -> None:
     html = f"<html><head>{head}</head><body><article>{PROSE}</article></body></html>"
     r = extract_page(html, "https://basin.example/2024/03/05/talks/")
     assert r.title == 'Talks "resume" in Geneva'
+
+
+# The query byline_elements replaced, kept as the definition it must agree with.
+BYLINE_XPATH = (
+    "//*[@rel='author' or @itemprop='author'"
+    " or (contains(@class, 'author') and (contains(concat(' ', normalize-space(@class), ' '),"
+    " ' author ') or contains(@class, 'author-name') or contains(@class, 'entry-author')"
+    " or contains(@class, 'article-author') or contains(@class, 'post-author')"
+    " or contains(@class, 'author-link') or contains(@class, 'meta-author')))"
+    " or contains(@class, 'byline') or contains(@class, 'by-line') or contains(@class, 'writer')"
+    " or contains(@id, 'byline') or contains(@class, 'contributor') or contains(@class, 'posted-by')]"
+)
+TRICKY_BYLINES = """<html><body>
+<div class="x\tauthor\ny">a</div><div class="authorship">b</div><div class="co-author">c</div>
+<span class=" author ">d</span><p class="AUTHOR">e</p><p class="entry-author-box">f</p>
+<a rel="author nofollow">g</a><a rel="author">h</a><i itemprop="author">i</i>
+<div id="main-byline">j</div><div id="Byline">k</div><b class="ghostwriter">l</b>
+<!-- class="author" --><div class="author\u00a0x">m</div><div class="by-line">n</div>
+</body></html>"""
+
+
+def test_byline_elements_are_the_ones_the_xpath_query_finds() -> None:
+    from lxml import html as lhtml
+
+    from pipeline.bylines import byline_elements
+    from pipeline.extract import HTML_PARSER
+
+    pages = [TRICKY_BYLINES.encode()] + [
+        p.read_bytes() for p in [*CASES_DIR.glob("*/page.html"), *SITES.rglob("*.html")]
+    ]
+    assert len(pages) > 60
+    for html in pages:
+        tree = lhtml.document_fromstring(html, parser=HTML_PARSER)
+        assert byline_elements(tree) == tree.xpath(BYLINE_XPATH)
+    tricky = lhtml.document_fromstring(TRICKY_BYLINES, parser=HTML_PARSER)
+    assert [el.text for el in byline_elements(tricky)] == list("adfhijln")
