@@ -273,3 +273,49 @@ def test_byline_elements_are_the_ones_the_xpath_query_finds() -> None:
         assert byline_elements(tree) == tree.xpath(BYLINE_XPATH)
     tricky = lhtml.document_fromstring(TRICKY_BYLINES, parser=HTML_PARSER)
     assert [el.text for el in byline_elements(tricky)] == list("adfhijln")
+
+
+# The queries dateline_elements and date_class_elements replaced, kept as their definition.
+DATELINE_XPATH = (
+    "//*[not(*)][(contains(@class,'date') and (contains(@class,'dateline')"
+    " or contains(@class,'entry-date') or contains(@class,'post-date')"
+    " or contains(@class,'article-date'))) or contains(@class,'published')]"
+)
+DATE_CLASS_XPATH = (
+    "//*[not(*)][(contains(translate(@class,'DATE','date'),'date') or contains(@class,'timestamp')"
+    " or @itemprop='datePublished')"
+    " and not(contains(translate(@class,'UPDATEMODIF','updatemodif'),'update'))"
+    " and not(contains(translate(@class,'UPDATEMODIF','updatemodif'),'modif'))]"
+    "[not(ancestor::li or ancestor::aside or ancestor::nav or ancestor::footer"
+    " or ancestor::a or ancestor::article[not(.//h1) and count(//article) > 1])]"
+)
+TRICKY_DATES = """<html><body>
+<article><h1>Main</h1><span class="Date">a</span><span class="entry-date published updated">b
+</span><span class="post-date"><!-- c --></span><span class="published"><i>d</i></span></article>
+<article><span class="DATE">e</span><time datetime="2024-01-02" class="timestamp">f</time>
+<span class="date LastUpdated">g</span><span class="Modified-date">h</span></article>
+<ul><li><span class="date">i</span></li></ul><aside><span class="date">j</span></aside>
+<p itemprop="datePublished">k</p><a href="/x"><span class="date">l</span></a>
+<div class="dateline">m</div><div class="article-date">n</div><div class="datum">o</div>
+</body></html>"""
+
+
+def test_date_elements_are_the_ones_the_xpath_queries_find() -> None:
+    from lxml import html as lhtml
+
+    from pipeline.extract import HTML_PARSER
+    from pipeline.extract.date_cascade import date_class_elements, dateline_elements
+
+    pages = [TRICKY_DATES.encode(), TRICKY_DATES.replace("<article>", "<div>", 1).encode()] + [
+        p.read_bytes() for p in [*CASES_DIR.glob("*/page.html"), *SITES.rglob("*.html")]
+    ]
+    for html in pages:
+        tree = lhtml.document_fromstring(html, parser=HTML_PARSER)
+        assert dateline_elements(tree) == tree.xpath(DATELINE_XPATH)[:3]
+        assert date_class_elements(tree) == tree.xpath(DATE_CLASS_XPATH)[:3]
+        assert tree.xpath("(//time[@datetime])[1]/@datetime") == tree.xpath(
+            "(//article//time[@datetime] | //time[@datetime])[1]/@datetime"
+        )
+    tricky = lhtml.document_fromstring(TRICKY_DATES, parser=HTML_PARSER)
+    assert [el.text_content().strip() for el in dateline_elements(tricky)] == ["b", "", "m"]
+    assert [el.text_content() for el in date_class_elements(tricky)] == ["a", "", "k"]

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from lxml import etree
 from lxml import html as lhtml
 
 from pipeline import dates
@@ -17,27 +18,72 @@ from pipeline.extract.model import FeedHints, OutletRules, css_xpath, text_of
 from pipeline.rules import PUBLISHED_FIELDS, REVISION_WINDOW, TEXT_DATELINE_RE
 from pipeline.structured import Structured
 
-# Dateline elements by the classes themes give them (WordPress's "entry-date published updated"
-# included), leaves only. (The cheap tests come first, the leaf test and "date" in the class:
-# a string test per element is what these queries cost.)
-DATELINE_XPATH = (
-    "//*[not(*)][(contains(@class,'date') and (contains(@class,'dateline')"
-    " or contains(@class,'entry-date') or contains(@class,'post-date')"
-    " or contains(@class,'article-date'))) or contains(@class,'published')]"
-)
-# Then, when those give nothing: any element whose class or itemprop names a date or a timestamp
-# ("date", "story-date", "article__date", "timestamp", itemprop=datePublished) — not one naming an
-# update or a modification (the first publication is wanted), not one in a list, an aside, the
-# navigation, the footer, a link or a teaser (one of several <article>s, without the headline:
-# related articles carry their own dates), and only with a year in it (a bare "March 18" in a widget would take the fetch year).
-DATE_CLASS_XPATH = (
-    "//*[not(*)][(contains(translate(@class,'DATE','date'),'date') or contains(@class,'timestamp')"
-    " or @itemprop='datePublished')"
-    " and not(contains(translate(@class,'UPDATEMODIF','updatemodif'),'update'))"
-    " and not(contains(translate(@class,'UPDATEMODIF','updatemodif'),'modif'))]"
-    "[not(ancestor::li or ancestor::aside or ancestor::nav or ancestor::footer"
-    " or ancestor::a or ancestor::article[not(.//h1) and count(//article) > 1])]"
-)
+# Dateline elements (``dateline_elements``): leaves whose class names a dateline, an entry's or a
+# post's date (WordPress's "entry-date published updated" included), or a publication.
+DATELINE_CLASSES = ("dateline", "entry-date", "post-date", "article-date")
+# Then, when those give nothing (``date_class_elements``): any leaf whose class or itemprop names a
+# date or a timestamp ("date", "story-date", "article__date", "timestamp", itemprop=datePublished)
+# — not one naming an update or a modification (the first publication is wanted), not one in a
+# list, an aside, the navigation, the footer, a link or a teaser (one of several <article>s,
+# without the headline: related articles carry their own dates), and only with a year in it (a
+# bare "March 18" in a widget would take the fetch year).
+DATE_LOWER = str.maketrans("DATE", "date")
+UPDATE_LOWER = str.maketrans("UPDATEMODIF", "updatemodif")
+UPDATE_WORDS = ("update", "modif")
+NOT_DATELINE_ANCESTORS = frozenset({"li", "aside", "nav", "footer", "a"})
+DATES_WANTED = 3  # datelines read, in document order
+
+
+def _leaf(el: lhtml.HtmlElement) -> bool:
+    return next(el.iterchildren(etree.Element), None) is None
+
+
+def dateline_elements(tree: lhtml.HtmlElement) -> list[lhtml.HtmlElement]:
+    """The first ``DATES_WANTED`` dateline leaves, in document order."""
+    found = []
+    for el in tree.iter(etree.Element):
+        cls = el.get("class")
+        if cls is None or not (
+            ("date" in cls and any(c in cls for c in DATELINE_CLASSES)) or "published" in cls
+        ):
+            continue
+        if _leaf(el):
+            found.append(el)
+            if len(found) == DATES_WANTED:
+                break
+    return found
+
+
+def date_class_elements(tree: lhtml.HtmlElement) -> list[lhtml.HtmlElement]:
+    """The first ``DATES_WANTED`` leaves whose class or itemprop names a date, outside lists,
+    asides, navigation, footers, links and teasers, in document order."""
+    found: list[lhtml.HtmlElement] = []
+    articles: int | None = None
+    for el in tree.iter(etree.Element):
+        cls = el.get("class")
+        named = cls is not None and (
+            ("date" in cls.lower() and "date" in cls.translate(DATE_LOWER)) or "timestamp" in cls
+        )
+        if not (named or el.get("itemprop") == "datePublished"):
+            continue
+        revised = cls is not None and any(w in cls.translate(UPDATE_LOWER) for w in UPDATE_WORDS)
+        if revised or not _leaf(el):
+            continue
+        for anc in el.iterancestors():
+            if anc.tag in NOT_DATELINE_ANCESTORS:
+                break
+            if anc.tag == "article" and anc.find(".//h1") is None:
+                if articles is None:
+                    articles = sum(1 for _ in tree.iter("article"))
+                if articles > 1:
+                    break
+        else:
+            found.append(el)
+            if len(found) == DATES_WANTED:
+                break
+    return found
+
+
 YEAR_RE = re.compile(r"(?:19|20)\d\d|[١۱][٩۹][٠-٩۰-۹]{2}|[٢۲][٠۰][٠-٩۰-۹]{2}")
 
 
@@ -65,7 +111,7 @@ def pick_dates(
     def visible(text: str) -> dt.datetime | None:
         return p(text, fuzzy=True, language=language, reference=fetched_at)
 
-    time_el = tree.xpath("(//article//time[@datetime] | //time[@datetime])[1]/@datetime")
+    time_el = tree.xpath("(//time[@datetime])[1]/@datetime")
     selector_dates = []
     if outlet.date_selector:
         for el in tree.xpath(css_xpath(outlet.date_selector)):
@@ -74,13 +120,13 @@ def pick_dates(
             )
     dateline = [
         visible(nfc_spaces(el.text_content()))
-        for el in tree.xpath(DATELINE_XPATH)[:3]
+        for el in dateline_elements(tree)
         if 4 < len(el.text_content().strip()) < 80
     ]
     if not any(dateline):
         dateline = [
             visible(nfc_spaces(el.text_content()))
-            for el in tree.xpath(DATE_CLASS_XPATH)[:3]
+            for el in date_class_elements(tree)
             if 4 < len(el.text_content().strip()) < 80 and YEAR_RE.search(el.text_content())
         ]
     opening = TEXT_DATELINE_RE.match(first_line[:80])
