@@ -46,8 +46,11 @@ class PageShape:
             )
         )
 
+        # Everything inside the chrome, the chrome included: one set lookup per element asked.
+        covered = {d for c in chrome for d in c.iter()}
+
         def in_chrome(el: lhtml.HtmlElement) -> bool:
-            return any(a in chrome for a in el.iterancestors()) or el in chrome
+            return el in covered
 
         def text_len(el: lhtml.HtmlElement) -> int:
             data = sum(len(" ".join((sc.text or "").split())) for sc in el.iter("script"))
