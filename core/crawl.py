@@ -1,5 +1,14 @@
 """Running crawls: every outlet in its own OS process (Twisted's reactor cannot restart in one
-process), a few at a time, each killed when it overruns ``[crawl].timeout_minutes``."""
+process), a few at a time, each killed when it overruns ``[crawl].timeout_minutes``.
+
+A crawl process can be started *held* (:func:`hold_crawls`): it loads Scrapy and the extraction
+code, then waits for a word from the process that started it before it touches the database or
+the network. `mediawatch crawl SLUG` starts its crawls so before it checks the outlets against the
+database, which takes it about as long; a crawl it then turns down ends without a trace.
+
+This module imports neither SQLAlchemy nor the models until a function needs them, so that a
+command can start its crawl processes first.
+"""
 
 from __future__ import annotations
 
@@ -14,18 +23,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from select import select as readable
-from typing import Any
-
-from sqlalchemy import Engine, select, update
+from typing import IO, TYPE_CHECKING, Any
 
 from core.app import App
-from models import CrawlRun, Outlet, in_transaction, read_session, utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 log = logging.getLogger("mediawatch.crawl")
 # Set in a crawl process's environment: the pid of the process that started it. The crawl stops
 # itself when that process is gone (crawler.extensions.ParentWatch), so a worker killed with
 # SIGKILL leaves no orphaned crawl behind to race the one that takes its job over.
 PARENT_ENV = "MEDIAWATCH_PARENT_PID"
+# Set in a held crawl process's environment: it waits for GO on its standard input before it
+# crawls (crawler.__main__); anything else, or the input closed, and it ends at once.
+HOLD_ENV = "MEDIAWATCH_HOLD"
+GO = b"go\n"
 
 
 @dataclass
@@ -58,26 +71,61 @@ def log_dir(app: App) -> Path:
 
 
 class CrawlProcess:
-    """One crawl subprocess (`python -m crawler SLUG`) with its own log file and deadline."""
+    """One crawl subprocess (`python -m crawler SLUG`) with its own log file and deadline. A
+    held one (``held=True``) waits for :meth:`release` or :meth:`cancel`; its log is written
+    beside the outlet's last one until it is released, so a crawl cancelled leaves that log as
+    it was."""
 
-    def __init__(self, app: App, slug: str) -> None:
+    def __init__(self, app: App, slug: str, *, held: bool = False) -> None:
         self.app = app
         self.slug = slug
         self.log_path = log_dir(app) / f"crawl-{slug}.log"
+        self.held_log_path = self.log_path.with_suffix(".held.log") if held else None
         self.started = time.monotonic()
-        self.started_at = utcnow()
+        self.started_at = dt.datetime.now(dt.UTC)
         self.deadline = self.started + app.settings.crawl.timeout_minutes * 60
-        self._log = self.log_path.open("wb")
+        self._log = (self.held_log_path or self.log_path).open("wb")
+        env = crawl_env(app)
+        if held:
+            env[HOLD_ENV] = "1"
         self.proc = subprocess.Popen(
             crawl_command(slug),
-            env=crawl_env(app),
+            env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if held else subprocess.DEVNULL,
             cwd=app.config_path.resolve().parent,
             start_new_session=True,
         )
         self.timed_out = False
+
+    def _tell(self, word: bytes) -> None:
+        stdin: IO[bytes] | None = self.proc.stdin
+        if stdin is None:
+            return
+        try:
+            stdin.write(word)
+            stdin.close()
+        except (BrokenPipeError, OSError):
+            pass  # it ended already: poll() tells how
+
+    def release(self) -> None:
+        """A held crawl goes on: its log becomes the outlet's log."""
+        if self.held_log_path is not None:
+            os.replace(self.held_log_path, self.log_path)
+            self.held_log_path = None
+        self._tell(GO)
+
+    def cancel(self) -> None:
+        """A held crawl ends without crawling; the outlet's last log stays as it was."""
+        self._tell(b"")
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.kill(signal.SIGKILL)
+        self._log.close()
+        if self.held_log_path is not None:
+            self.held_log_path.unlink(missing_ok=True)
 
     def poll(self) -> int | None:
         rc = self.proc.poll()
@@ -99,6 +147,7 @@ class CrawlProcess:
             pass
 
     def finish(self, engine: Engine) -> CrawlOutcome:
+        """How the crawl went, once its process has ended (a run it left open is closed)."""
         rc = self.proc.returncode
         if self.timed_out or rc != 0:
             mark_abandoned(
@@ -118,6 +167,10 @@ def mark_abandoned(engine: Engine, slug: str, pid: int | None, message: str) -> 
     """A crawl killed (timeout, SIGKILL) never closed its run row: close it as failed. With
     ``pid`` None, every run of the outlet still marked running (a worker on a machine that died
     left it so; the caller holds the outlet's lock). Returns how many rows were closed."""
+
+    from sqlalchemy import select, update
+
+    from models import CrawlRun, Outlet, in_transaction, utcnow
 
     def work(session: Any) -> int:
         outlet_id = select(Outlet.id).where(Outlet.slug == slug).scalar_subquery()
@@ -196,6 +249,10 @@ def stored_something(counts: dict[str, Any]) -> bool:
 
 
 def latest_run(engine: Engine, slug: str, since: dt.datetime) -> dict[str, object] | None:
+    from sqlalchemy import select
+
+    from models import CrawlRun, Outlet, read_session
+
     with read_session(engine) as s:
         run = s.scalars(
             select(CrawlRun)
@@ -226,6 +283,10 @@ def latest_run(engine: Engine, slug: str, since: dt.datetime) -> dict[str, objec
 
 
 def enabled_slugs(engine: Engine) -> list[str]:
+    from sqlalchemy import select
+
+    from models import Outlet, read_session
+
     with read_session(engine) as s:
         return list(s.scalars(select(Outlet.slug).where(Outlet.enabled).order_by(Outlet.slug)))
 
@@ -247,13 +308,43 @@ def reasons(run: dict[str, object]) -> str:
 ProgressCallback = Callable[[dict[str, str], dict[str, dict[str, object]]], None]
 
 
+def hold_crawls(app: App, slugs: tuple[str, ...] | list[str]) -> dict[str, CrawlProcess]:
+    """Start held crawl processes (see the module docstring) for the first ``[crawl]
+    parallel_outlets`` of these outlets that the config names, before anything is checked
+    against the database. :func:`run_crawls` releases them; whatever is not released must be
+    cancelled."""
+    named = {o.slug for o in app.settings.outlets}
+    first = [s for s in dict.fromkeys(slugs) if s in named][: app.settings.crawl.parallel_outlets]
+    return {s: CrawlProcess(app, s, held=True) for s in first}
+
+
 def run_crawls(
-    app: App, slugs: list[str], *, on_progress: ProgressCallback | None = None
+    app: App,
+    slugs: list[str],
+    *,
+    on_progress: ProgressCallback | None = None,
+    held: dict[str, CrawlProcess] | None = None,
 ) -> dict[str, CrawlOutcome]:
     """Crawl the outlets (all enabled ones when ``slugs`` is empty), ``[crawl]
     parallel_outlets`` processes at a time. ``on_progress(states, runs)`` is called a few times
     a second with each outlet's state ("queued", "crawling 12s", "ok", "failed", "timeout") and
-    its run counters so far (the crawl processes write them every few seconds)."""
+    its run counters so far (the crawl processes write them every few seconds). ``held``: crawl
+    processes started ahead by :func:`hold_crawls`, released when their outlet's turn comes
+    (those never used are cancelled)."""
+    held = dict(held or {})
+    try:
+        return _run_crawls(app, slugs, on_progress, held)
+    finally:
+        for proc in held.values():
+            proc.cancel()
+
+
+def _run_crawls(
+    app: App,
+    slugs: list[str],
+    on_progress: ProgressCallback | None,
+    held: dict[str, CrawlProcess],
+) -> dict[str, CrawlOutcome]:
     engine = app.ready_engine()
     targets = slugs or enabled_slugs(engine)
     parallel = app.settings.crawl.parallel_outlets
@@ -266,7 +357,12 @@ def run_crawls(
     while pending or running:
         while pending and len(running) < parallel:
             slug = pending.pop(0)
-            running.append(CrawlProcess(app, slug))
+            if slug in held:
+                proc = held.pop(slug)
+                proc.release()
+            else:
+                proc = CrawlProcess(app, slug)
+            running.append(proc)
             states[slug] = "crawling"
         for proc in list(running):
             if proc.poll() is not None:

@@ -4,7 +4,8 @@ It is ``scrapy crawl outlet -a outlet=SLUG``, with one thing done first: when th
 in worker processes (``[crawl] workers``, not 0), their forkserver is started before Scrapy and
 the rest of the crawl are imported. The forkserver loads the extraction code and the language
 model (the largest part of a crawl's start-up) on another core while this process imports
-Scrapy and fetches robots.txt and the sitemaps, instead of after.
+Scrapy and fetches robots.txt and the sitemaps, instead of after. A crawl started held
+(core.crawl.hold_crawls) then waits for the word to crawl.
 
 And one thing last: once the crawl is over and the usual exit work is done (``atexit``: logs
 flushed, the extraction pool's processes joined), the process ends without tearing its
@@ -17,8 +18,11 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib
 import os
 import sys
+
+from core.crawl import GO, HOLD_ENV
 
 USAGE = "usage: python -m crawler OUTLET_SLUG (config from $MEDIAWATCH_CONFIG)"
 
@@ -32,6 +36,15 @@ def extracts_in_workers(config: str | None) -> bool:
         return settings_for(config).crawl.workers != 0
     except Exception:
         return False
+
+
+def go_ahead() -> bool:
+    """A held crawl (core.crawl.hold_crawls): the code loaded, wait for the word to crawl, before
+    the database or the network is touched. Anything but GO (the starter found the outlet cannot
+    be crawled, or ended) and the process ends, having done nothing."""
+    for module in ("crawler.spiders.outlet", "crawler.pipelines"):  # what Scrapy loads next
+        importlib.import_module(module)
+    return sys.stdin.buffer.readline() == GO
 
 
 class _Exit:
@@ -61,6 +74,9 @@ def main(argv: list[str]) -> None:
         start_forkserver()
     from scrapy.cmdline import execute
 
+    if os.environ.get(HOLD_ENV) == "1" and not go_ahead():
+        end.status = 0
+        sys.exit(0)
     try:
         execute(["scrapy", "crawl", "outlet", "-a", f"outlet={argv[0]}"])
         end.status = 0

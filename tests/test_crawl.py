@@ -239,6 +239,42 @@ def test_the_crawl_process_exits_with_the_crawls_status(tmp_path: Path, sites: S
         assert s.scalar(select(func.count()).select_from(Article)) == 2
 
 
+def test_a_crawl_turned_down_leaves_no_trace(tmp_path: Path, sites: SiteServer) -> None:
+    """`mediawatch crawl SLUG` starts the outlet's crawl process held, before it checks the
+    outlet against the database; an outlet it then turns down (here: disabled) is not crawled,
+    its held process ends, and its last crawl log stays as it was."""
+    cfg = write_config(tmp_path, sites.base)
+    assert run_cli("init", config=cfg).returncode == 0
+    assert run_cli("outlets", "disable", "vesti", config=cfg).returncode == 0
+    logs = tmp_path / "logs"
+    logs.mkdir(exist_ok=True)
+    (logs / "crawl-vesti.log").write_text("the last crawl's log\n")
+    hits = sites.hits()
+    proc = run_cli("crawl", "vesti", config=cfg, timeout=120)
+    assert proc.returncode == 2 and "disabled" in proc.stderr
+    assert sorted(p.name for p in logs.iterdir()) == ["crawl-vesti.log"]
+    assert (logs / "crawl-vesti.log").read_text() == "the last crawl's log\n"
+    engine = make_engine(f"sqlite:///{tmp_path / 'mediawatch.db'}")
+    with read_session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(CrawlRun)) == 0
+    assert _crawl_processes_of(cfg) == []
+    assert sites.hits() == hits  # nothing was fetched
+
+
+def _crawl_processes_of(cfg: Path) -> list[int]:
+    """Live crawl processes (``python -m crawler``) started for this config."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            cmd = (entry / "cmdline").read_bytes().split(b"\0")
+            env = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"crawler" in cmd and str(cfg.resolve()).encode() in env:
+            found.append(int(entry.name))
+    return found
+
+
 def test_the_last_batch_is_stored_once_nothing_more_is_coming(
     tmp_path: Path, sites: SiteServer
 ) -> None:

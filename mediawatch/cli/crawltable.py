@@ -7,7 +7,7 @@ from rich.live import Live
 from rich.table import Table
 
 from core.app import App
-from core.crawl import reasons, run_crawls
+from core.crawl import CrawlProcess, reasons, run_crawls
 
 
 def crawl_table(states: dict[str, str], runs: dict[str, dict[str, object]]) -> Table:
@@ -23,9 +23,14 @@ def crawl_table(states: dict[str, str], runs: dict[str, dict[str, object]]) -> T
     return t
 
 
-def show_crawls(app: App, slugs: list[str], console: Console | None = None) -> int:
+def show_crawls(
+    app: App,
+    slugs: list[str],
+    console: Console | None = None,
+    held: dict[str, CrawlProcess] | None = None,
+) -> int:
     """Crawl with a live table (a final one when not on a terminal). Exit code: 1 if an outlet
-    could not be crawled."""
+    could not be crawled. ``held``: crawl processes started ahead (core.crawl.hold_crawls)."""
     console = console or Console(stderr=True)
     with Live(
         crawl_table({}, {}),
@@ -40,7 +45,7 @@ def show_crawls(app: App, slugs: list[str], console: Console | None = None) -> i
             last[:] = [table]
             live.update(table)
 
-        outcomes = run_crawls(app, slugs, on_progress=update)
+        outcomes = run_crawls(app, slugs, on_progress=update, held=held)
     if not outcomes:
         console.print(
             "no enabled outlets: add [[outlets]] to the config and run `mediawatch outlets sync`"

@@ -27,8 +27,25 @@ from mediawatch.cli.base import (
 @long_running
 def crawl(app: App, slugs: tuple[str, ...]) -> None:
     """Crawl outlets now (all enabled ones, or the given slugs): one process per outlet."""
-    from core.status import outlet_states
+    from core.crawl import hold_crawls
+
+    # The named outlets' crawl processes load Scrapy and the extraction code while this one
+    # checks the outlets against the database (and imports what that needs).
+    held = hold_crawls(app, slugs)
+    try:
+        check_crawlable(app, slugs)
+    except BaseException:
+        for proc in held.values():
+            proc.cancel()
+        raise
     from mediawatch.cli.crawltable import show_crawls
+
+    sys.exit(show_crawls(app, list(slugs), held=held))
+
+
+def check_crawlable(app: App, slugs: tuple[str, ...]) -> None:
+    """Every named outlet is in the database and enabled, or a usage error says which not."""
+    from core.status import outlet_states
 
     states = outlet_states(app.ready_engine())
     unknown = [s for s in slugs if s not in states]
@@ -45,7 +62,6 @@ def crawl(app: App, slugs: tuple[str, ...]) -> None:
             f"outlet(s) disabled: {', '.join(disabled)} "
             f"(`mediawatch outlets enable {disabled[0]}` to crawl it again)"
         )
-    sys.exit(show_crawls(app, list(slugs)))
 
 
 @main.command()
