@@ -94,11 +94,7 @@ def test_workers_fork_with_the_extraction_code_loaded() -> None:
         "print(p.run(t.loaded, 'crawler.extraction_worker'), p.run(t.loaded, 'datasketch'))\n"
         "p.close()\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split() == ["True", "True"]
+    assert in_a_fresh_process(code) == ["True", "True"]
 
 
 def test_a_forkserver_started_early_loads_the_code_while_the_process_goes_on() -> None:
@@ -117,8 +113,13 @@ def test_a_forkserver_started_early_loads_the_code_while_the_process_goes_on() -
         "print(p.run(t.parent) == int(server[0]), p.run(t.loaded, 'crawler.extraction_worker'))\n"
         "p.close()\n"
     )
+    assert in_a_fresh_process(code) == ["1", "False", "True", "True"]
+
+
+def in_a_fresh_process(code: str) -> list[str]:
+    """What ``code`` prints, run by a new interpreter (whose first pool starts the forkserver)."""
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split() == ["1", "False", "True", "True"]
+    return out.stdout.split()
