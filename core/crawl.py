@@ -39,6 +39,10 @@ PARENT_ENV = "MEDIAWATCH_PARENT_PID"
 # crawls (crawler.__main__); anything else, or the input closed, and it ends at once.
 HOLD_ENV = "MEDIAWATCH_HOLD"
 GO = b"go\n"
+# Set in a crawl process's environment: "1" when the crawl extracts in worker processes
+# (``[crawl] workers`` not 0), else "0". The crawl process starts their forkserver first thing,
+# before it has read the config itself (crawler.__main__).
+WORKERS_ENV = "MEDIAWATCH_EXTRACT_IN_WORKERS"
 
 
 @dataclass
@@ -61,6 +65,7 @@ def crawl_env(app: App) -> dict[str, str]:
     env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
     env["MEDIAWATCH_CONFIG"] = str(app.config_path.resolve())
     env[PARENT_ENV] = str(os.getpid())
+    env[WORKERS_ENV] = "0" if app.settings.crawl.workers == 0 else "1"
     return env
 
 

@@ -26,6 +26,10 @@ REDIRECT_MAX_TIMES = 10
 CONCURRENT_ITEMS = 4
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19 and later open, in every crawl process, a local HTTP server that runs Python sent to it
+# (token-guarded, the token in a job file under the user's state folder). A scheduled crawler
+# has no use for it.
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 
@@ -35,4 +39,9 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,
     "crawler.extensions.ParentWatch": 510,
+    # Off (TELNETCONSOLE_ENABLED, REMOTE_CONTROL_ENABLED above), but Scrapy would still import
+    # them to find that out: the remote control brings aiohttp and builds a TLS context (~0.1 s
+    # of a crawl's start).
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
 }

@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
+from core.app import App
+from core.crawl import WORKERS_ENV, crawl_env
+from crawler.__main__ import extracts_in_workers
 from mediawatch.siteserver import SiteServer
 from models import Appearance, Article, CrawlRun, Outlet, make_engine, read_session
 from tests.conftest import run_cli, write_config
@@ -206,9 +209,10 @@ def test_scrapy_crawl_outlet_works_directly(tmp_path: Path, sites: SiteServer) -
 
 
 def test_the_crawl_process_exits_with_the_crawls_status(tmp_path: Path, sites: SiteServer) -> None:
-    """`python -m crawler SLUG` (what `mediawatch crawl` starts) ends without tearing its
-    interpreter down, and still reports how the crawl went: 0 for a crawl that ran, 1 for one
-    that could not start (its traceback in the log), 2 for a wrong command line."""
+    """`python -m crawler SLUG` (what `mediawatch crawl` starts) runs the crawl through Scrapy's
+    API, ends without tearing its interpreter down, and still reports how the crawl went: 0 for
+    a crawl that ran, 1 for one that could not start (its traceback in the log), 2 for a wrong
+    command line."""
     cfg = write_config(tmp_path, sites.base)
     assert run_cli("init", config=cfg).returncode == 0
     env = {
@@ -230,6 +234,8 @@ def test_the_crawl_process_exits_with_the_crawls_status(tmp_path: Path, sites: S
     ok = crawl("vesti")
     assert ok.returncode == 0, ok.stderr[-3000:]
     assert "Spider closed (finished)" in ok.stderr  # the log's last lines were flushed
+    # No remote-control server (Scrapy 2.19 starts one by default: it runs the code it is sent).
+    assert "Remote control" not in ok.stderr
     unknown = crawl("no-such-outlet")
     assert unknown.returncode == 1 and "unknown outlet 'no-such-outlet'" in unknown.stderr
     usage = crawl()
@@ -237,6 +243,28 @@ def test_the_crawl_process_exits_with_the_crawls_status(tmp_path: Path, sites: S
     engine = make_engine(f"sqlite:///{tmp_path / 'mediawatch.db'}")
     with read_session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Article)) == 2
+
+
+def test_a_crawl_process_is_told_whether_it_extracts_in_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process that starts a crawl has read the config: it tells the crawl process whether
+    to start the extraction forkserver, which that process does before reading the config."""
+    told = {
+        workers: crawl_env(App(write_config(tmp_path, "http://127.0.0.1:9", workers=workers)))
+        for workers in (0, 1, 2)
+    }
+    assert {w: env[WORKERS_ENV] for w, env in told.items()} == {0: "0", 1: "1", 2: "1"}
+    default = crawl_env(App(write_config(tmp_path, "http://127.0.0.1:9")))
+    assert default[WORKERS_ENV] == "1"  # one worker per core
+    zero = write_config(tmp_path, "http://127.0.0.1:9", workers=0)
+    monkeypatch.setenv(WORKERS_ENV, "1")
+    assert extracts_in_workers(str(zero))  # what it was told wins over the config
+    monkeypatch.setenv(WORKERS_ENV, "0")
+    assert not extracts_in_workers(None)
+    monkeypatch.delenv(WORKERS_ENV)
+    assert not extracts_in_workers(str(zero))  # run by hand: the config says
+    assert extracts_in_workers(str(write_config(tmp_path, "http://127.0.0.1:9", workers=2)))
 
 
 def test_a_crawl_turned_down_leaves_no_trace(tmp_path: Path, sites: SiteServer) -> None:
