@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_TASKS_PER_WORKER = 500
-PRELOAD = ["crawler.extraction_worker"]
+PRELOAD = ["crawler.extraction_preload"]
 
 
 class ExtractionFailed(Exception):

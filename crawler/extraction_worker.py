@@ -1,8 +1,9 @@
 """What runs in an extraction worker (crawler.extraction_pool): a page's extraction and its text
 fingerprint, the CPU work of a page, off the crawl process, which imports none of this (the
 pool calls these functions by name). The pool's forkserver imports this module, and so loads
-the language model and dateparser's dictionaries, once before it forks the workers: each worker
-would otherwise load them on its first pages (dateparser's, ~0.3 s of CPU per worker)."""
+dateparser's dictionaries, once before it forks the workers (crawler.extraction_preload: with the
+language model): each worker would otherwise load them on its first pages (dateparser's, ~0.3 s
+of CPU per worker)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from pipeline.language import warm
 
 # At import: in the forkserver, once for all the workers it forks.
 load_trafilatura()
-warm()
 dates.warm()
 
 

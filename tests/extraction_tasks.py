@@ -36,3 +36,10 @@ def loaded(module: str) -> bool:
     import sys
 
     return module in sys.modules
+
+
+def language_model_loaded() -> bool:
+    """Whether this process had the language model loaded before the call."""
+    from pipeline.language import _identifier
+
+    return _identifier.cache_info().currsize == 1

@@ -86,17 +86,18 @@ def test_a_warm_up_that_kills_its_worker_leaves_a_pool_that_works(pool: Extracti
 
 def test_workers_fork_with_the_extraction_code_loaded() -> None:
     """A fresh process's first pool starts a forkserver that preloads the extraction code: its
-    workers have it, and dateparser (which the code imports on its first date), before they
-    run anything (a replaced worker does not load it again)."""
+    workers have it, with the language model and dateparser (which the code loads on its first
+    page), before they run anything (a replaced worker does not load them again)."""
     code = (
         "from crawler.extraction_pool import ExtractionPool\n"
         "from tests import extraction_tasks as t\n"
         "p = ExtractionPool(1, timeout=60)\n"
         "print(*(p.run(t.loaded, m) for m in\n"
-        "        ('crawler.extraction_worker', 'datasketch', 'dateparser')))\n"
+        "        ('crawler.extraction_worker', 'datasketch', 'dateparser', 'py3langid')))\n"
+        "print(p.run(t.language_model_loaded))\n"
         "p.close()\n"
     )
-    assert in_a_fresh_process(code) == ["True", "True", "True"]
+    assert in_a_fresh_process(code) == ["True"] * 5
 
 
 def test_a_forkserver_started_early_loads_the_code_while_the_process_goes_on() -> None:

@@ -1,0 +1,25 @@
+"""What the extraction forkserver loads before it forks any worker (crawler.extraction_pool):
+the extraction code (crawler.extraction_worker) and the language model, each worker's share of
+them loaded once for all."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+
+from pipeline import language
+
+
+def load() -> None:
+    """The language model's loading is mostly LZMA decompression, which runs without the GIL: it
+    goes on in a thread, on another core, while the extraction code is imported (~0.2 s off the
+    forkserver's ~1.5 s here)."""
+    model = threading.Thread(target=language.warm, name="load-language-model")
+    model.start()
+    try:
+        importlib.import_module("crawler.extraction_worker")
+    finally:
+        model.join()
+
+
+load()
