@@ -4,6 +4,7 @@ them loaded once for all."""
 
 from __future__ import annotations
 
+import gc
 import importlib
 import threading
 
@@ -20,6 +21,9 @@ def load() -> None:
         importlib.import_module("crawler.extraction_worker")
     finally:
         model.join()
+    # What was loaded lives as long as the workers: out of the cyclic GC's sight, their
+    # collections never walk it (nor write to its pages, which stay shared with the forkserver).
+    gc.freeze()
 
 
 load()

@@ -1,6 +1,8 @@
 """Scrapy settings. Values that users tune come from mediawatch.toml ([crawl]) and are applied by
 the spider's ``update_settings``; these are the defaults and the wiring."""
 
+from scrapy.settings import default_settings
+
 BOT_NAME = "mediawatch"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
@@ -39,9 +41,14 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 500,
     "crawler.extensions.ParentWatch": 510,
-    # Off (TELNETCONSOLE_ENABLED, REMOTE_CONTROL_ENABLED above), but Scrapy would still import
-    # them to find that out: the remote control brings aiohttp and builds a TLS context (~0.1 s
-    # of a crawl's start).
-    "scrapy.extensions.telnet.TelnetConsole": None,
-    "scrapy.extensions.remote_control.RemoteControl": None,
+}
+# Scrapy's own extensions but two that are off (TELNETCONSOLE_ENABLED, REMOTE_CONTROL_ENABLED
+# above): Scrapy imports every extension it lists, even one disabled in EXTENSIONS, and the remote
+# control brings aiohttp and builds a TLS context (~0.1 s of a crawl's start).
+_switched_off = {
+    "scrapy.extensions.telnet.TelnetConsole",
+    "scrapy.extensions.remote_control.RemoteControl",
+}
+EXTENSIONS_BASE = {
+    k: v for k, v in default_settings.EXTENSIONS_BASE.items() if k not in _switched_off
 }

@@ -264,7 +264,9 @@ def test_a_crawl_process_is_told_whether_it_extracts_in_workers(
     assert not extracts_in_workers(None)
     monkeypatch.delenv(WORKERS_ENV)
     assert not extracts_in_workers(str(zero))  # run by hand: the config says
-    assert extracts_in_workers(str(write_config(tmp_path, "http://127.0.0.1:9", workers=2)))
+    (tmp_path / "two").mkdir()
+    two = write_config(tmp_path / "two", "http://127.0.0.1:9", workers=2)
+    assert extracts_in_workers(str(two))
 
 
 def test_a_crawl_turned_down_leaves_no_trace(tmp_path: Path, sites: SiteServer) -> None:
