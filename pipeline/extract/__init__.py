@@ -83,6 +83,9 @@ def extract_page(
     if tree is None:
         result.page_type = "empty"
         return result
+    # As trafilatura's parser leaves them out: the body is extracted from this tree (see
+    # pipeline.extract.text.body_text), not from a second parse of the page.
+    etree.strip_elements(tree, etree.Comment, etree.ProcessingInstruction, with_tail=False)
     for bad in tree.xpath("//script[not(@type='application/ld+json')] | //style | //noscript"):
         bad.drop_tree()
     shape = PageShape.of(tree)
@@ -107,7 +110,7 @@ def extract_page(
     result.url_variants = sorted({canonicalize(url), result.canonical_url} - {""})
 
     result.sources["title"], result.title = pick_title(st, tree, sites, hints)
-    body_source, text = body_text(html_text, tree, url, outlet)
+    body_source, text = body_text(tree, url, outlet)
     result.sources["text"] = body_source
     lines = [ln for ln in text.split("\n") if ln.strip()]
 

@@ -168,9 +168,10 @@ def pick_title(
 TRAFILATURA_DATE_PARAMS = {"original_date": True, "extensive_search": False}
 
 
-def body_text(
-    html_text: str, tree: lhtml.HtmlElement, url: str, outlet: OutletRules
-) -> tuple[str, str]:
+def body_text(tree: lhtml.HtmlElement, url: str, outlet: OutletRules) -> tuple[str, str]:
+    """The body: the outlet's ``body_selector``, else trafilatura's extraction, else the
+    paragraphs. trafilatura works on a copy of our tree, not on a parse of its own (two fifths of
+    the page's parsing, ~7% of an extraction): the same text on every page of both test sets."""
     if outlet.body_selector:
         nodes = tree.xpath(css_xpath(outlet.body_selector))
         if nodes:
@@ -183,7 +184,7 @@ def body_text(
             if text:
                 return "selector", text
     doc = load_trafilatura().bare_extraction(
-        html_text,
+        tree,  # copied by trafilatura, which changes what it works on
         url=url,
         with_metadata=False,
         include_comments=False,
