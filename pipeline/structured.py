@@ -107,12 +107,14 @@ def _jsonld(tree: lhtml.HtmlElement, url: str) -> list[Any]:
     return items
 
 
-def _microdata(html_text: str, url: str) -> dict[str, Any]:
+def _microdata(tree: lhtml.HtmlElement, url: str) -> dict[str, Any]:
+    """The page's first article item in microdata, read from our tree (extruct would otherwise
+    parse the page again)."""
     import extruct
 
     try:
         data = extruct.extract(
-            html_text, base_url=url, syntaxes=["microdata"], errors="ignore", uniform=True
+            tree, base_url=url, syntaxes=["microdata"], errors="ignore", uniform=True
         )
     except Exception:
         return {}
@@ -122,7 +124,7 @@ def _microdata(html_text: str, url: str) -> dict[str, Any]:
     return {}
 
 
-def extract_structured(tree: lhtml.HtmlElement, html_text: str, url: str) -> Structured:
+def extract_structured(tree: lhtml.HtmlElement, url: str) -> Structured:
     st = Structured(meta=collect_meta(tree))
     nodes = _flatten(_jsonld(tree, url))
     st.nodes_by_id = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
@@ -153,7 +155,7 @@ def extract_structured(tree: lhtml.HtmlElement, html_text: str, url: str) -> Str
         if isinstance(pub, dict) and isinstance(pub.get("name"), str):
             st.site_names.append(pub["name"])
     elif tree.xpath("//*[@itemscope][@itemtype]"):
-        st.microdata = _microdata(html_text, url)
+        st.microdata = _microdata(tree, url)
     st.site_names += st.meta_all("og:site_name", "application-name", "twitter:site")
     return st
 

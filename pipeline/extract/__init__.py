@@ -90,7 +90,7 @@ def extract_page(
         bad.drop_tree()
     shape = PageShape.of(tree)
 
-    st = extract_structured(tree, html_text, url)
+    st = extract_structured(tree, url)
     sites = site_names(st, outlet, url)
     result.site_name = st.site_names[0] if st.site_names else outlet.name
 
