@@ -177,14 +177,18 @@ def crawl_once(work: Path, base: str, workers: int, sitemap: str = "sitemap.xml"
     with PeakMemory(proc.pid) as memory:
         out, _ = proc.communicate()
     crawl_s = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise RuntimeError(out)
+    if proc.returncode != 0:  # the crawl's own log goes with the run's folder: say what it said
+        log = folder / "logs" / "crawl-bench.log"
+        tail = log.read_text("utf-8", "replace")[-4000:] if log.exists() else "(no crawl log)"
+        raise RuntimeError(f"{out}\n--- end of {log.name}:\n{tail}")
     import sqlite3
 
     db = sqlite3.connect(folder / "mediawatch.db")
     appearances = int(db.execute("SELECT count(*) FROM appearances").fetchone()[0])
-    dropped = db.execute("SELECT dropped, errors FROM crawl_runs").fetchone()
+    dropped = db.execute("SELECT dropped, errors, pages, message FROM crawl_runs").fetchone()
     return {
+        "pages": dropped[2] if dropped else 0,
+        "message": dropped[3] if dropped else "",
         "stored": appearances,
         "crawl_s": crawl_s,
         "per_s": appearances / crawl_s,
@@ -286,6 +290,14 @@ def markdown(r: dict[str, Any]) -> str:
             f"{c['per_s'] / base:.2f}× | {c['crawl_rss_mb']:.0f} MB | "
             + (f"{c['worker_rss_mb']:.0f} MB |" if w else "– |")
         )
+    short = [(w, c) for w, c in crawls.items() if c["stored"] < r["pages"]]
+    if short:  # a page lost is a finding, not noise: say where the crawl's own counts put it
+        lines += ["", "Not every page was stored:"] + [
+            f"* {w} workers: {c['stored']} of {r['pages']} stored; the crawl counted "
+            f"{c['pages']} pages, not stored: {c['dropped'] or '{}'}, errors: "
+            f"{c['errors'] or '{}'}{'; ' + c['message'] if c['message'] else ''}"
+            for w, c in short
+        ]
     best = max(c["per_s"] for c in crawls.values())
     most, twice = max(crawls), r["twice"]
     lines += [
