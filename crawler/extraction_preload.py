@@ -13,8 +13,8 @@ from pipeline import language
 
 def load() -> None:
     """The language model's loading is mostly LZMA decompression, which runs without the GIL: it
-    goes on in a thread, on another core, while the extraction code is imported (~0.2 s off the
-    forkserver's ~1.5 s here)."""
+    goes on in a thread, on another core, while the extraction code is imported (~0.1 s off the
+    forkserver's ~1.4 s here)."""
     model = threading.Thread(target=language.warm, name="load-language-model")
     model.start()
     try:

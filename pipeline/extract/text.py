@@ -170,8 +170,8 @@ TRAFILATURA_DATE_PARAMS = {"original_date": True, "extensive_search": False}
 
 def body_text(tree: lhtml.HtmlElement, url: str, outlet: OutletRules) -> tuple[str, str]:
     """The body: the outlet's ``body_selector``, else trafilatura's extraction, else the
-    paragraphs. trafilatura works on a copy of our tree, not on a parse of its own (two fifths of
-    the page's parsing, ~7% of an extraction): the same text on every page of both test sets."""
+    paragraphs. trafilatura works on a copy of our tree, not on a parse of its own (~3 ms a
+    page, ~7% of an extraction here), with the same text on every page of both test sets."""
     if outlet.body_selector:
         nodes = tree.xpath(css_xpath(outlet.body_selector))
         if nodes:
