@@ -185,17 +185,18 @@ def crawl_once(work: Path, base: str, workers: int, sitemap: str = "sitemap.xml"
 
     db = sqlite3.connect(folder / "mediawatch.db")
     appearances = int(db.execute("SELECT count(*) FROM appearances").fetchone()[0])
-    dropped = db.execute("SELECT dropped, errors, pages, message FROM crawl_runs").fetchone()
+    run = db.execute("SELECT dropped, errors, pages, message FROM crawl_runs").fetchone()
+    dropped, errors, pages, message = run or ("", "", 0, "")
     return {
-        "pages": dropped[2] if dropped else 0,
-        "message": dropped[3] if dropped else "",
+        "pages": pages,
+        "message": message,
         "stored": appearances,
         "crawl_s": crawl_s,
         "per_s": appearances / crawl_s,
         "crawl_rss_mb": memory.peak_mb("crawl"),
         "worker_rss_mb": memory.peak_mb("worker"),
-        "dropped": dropped[0] if dropped else "",
-        "errors": dropped[1] if dropped else "",
+        "dropped": dropped,
+        "errors": errors,
     }
 
 

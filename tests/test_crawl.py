@@ -188,11 +188,7 @@ def test_unknown_outlet_is_a_usage_error(crawled: tuple[Path, Engine]) -> None:
 def test_scrapy_crawl_outlet_works_directly(tmp_path: Path, sites: SiteServer) -> None:
     cfg = write_config(tmp_path, sites.base)
     assert run_cli("init", config=cfg).returncode == 0
-    env = {
-        **os.environ,
-        "MEDIAWATCH_CONFIG": str(cfg),
-        "SCRAPY_SETTINGS_MODULE": "crawler.settings",
-    }
+    env = _by_hand_env(cfg)
     proc = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "outlet", "-a", "outlet=vesti"],
         cwd=tmp_path,
@@ -215,11 +211,7 @@ def test_the_crawl_process_exits_with_the_crawls_status(tmp_path: Path, sites: S
     command line."""
     cfg = write_config(tmp_path, sites.base)
     assert run_cli("init", config=cfg).returncode == 0
-    env = {
-        **os.environ,
-        "MEDIAWATCH_CONFIG": str(cfg),
-        "SCRAPY_SETTINGS_MODULE": "crawler.settings",
-    }
+    env = _by_hand_env(cfg)
 
     def crawl(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -289,6 +281,16 @@ def test_a_crawl_turned_down_leaves_no_trace(tmp_path: Path, sites: SiteServer) 
         assert s.scalar(select(func.count()).select_from(CrawlRun)) == 0
     assert _crawl_processes_of(cfg) == []
     assert sites.hits() == hits  # nothing was fetched
+
+
+def _by_hand_env(cfg: Path) -> dict[str, str]:
+    """The environment of a crawl run by hand: the config and Scrapy's settings module, nothing
+    that `mediawatch crawl` adds (core.crawl.crawl_env)."""
+    return {
+        **os.environ,
+        "MEDIAWATCH_CONFIG": str(cfg),
+        "SCRAPY_SETTINGS_MODULE": "crawler.settings",
+    }
 
 
 def _crawl_processes_of(cfg: Path) -> list[int]:
