@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, delete, insert, inspect, select, text
@@ -156,6 +157,18 @@ class _Batch:
             if sig is not None:
                 self.bands.setdefault((band, key), []).append(art_id)
                 self.signatures[art_id] = sig
+        # Stored URLs → their appearance's id (None: no such URL), for the canonical targets
+        # of the batch's pages and of the articles they may duplicate, looked up at once.
+        self.owners: dict[str, int | None] = {}
+        self.look_up_owners(
+            {p.page.canonical_target for p in pages if p.page.canonical_target}
+            | {
+                app.canonical_target
+                for art in self.by_hash.values()
+                for app in art.appearances
+                if app.canonical_target
+            }
+        )
         # articles whose bands are to be (re)written, with their band keys
         self.new_bands: dict[Article, list[tuple[int, int]]] = {}
         self.new_urls: list[tuple[Appearance, str, str, dt.datetime]] = []
@@ -309,19 +322,33 @@ class _Batch:
         self.set_text(art, p, fresh=True)
         return art
 
+    def look_up_owners(self, urls: Iterable[str]) -> None:
+        """Which stored appearance has each of these URLs (``stored_owner``): one query for those
+        not looked up yet. The batch's own URLs are written at its end (``by_url`` has them), so
+        what the database says stays true for the batch, and the query need not flush it first."""
+        missing = sorted(set(urls) - self.owners.keys())
+        if not missing:
+            return
+        self.owners.update(dict.fromkeys(missing))
+        with self.session.no_autoflush:
+            self.owners.update(
+                self.session.execute(select(Url.url, Url.appearance_id).where(Url.url.in_(missing)))
+                .tuples()
+                .all()  # pairs: a Result has keys(), dict.update() would take it for a mapping
+            )
+
+    def stored_owner(self, url: str) -> int | None:
+        self.look_up_owners([url])
+        return self.owners[url]
+
     def choose_original(self, art: Article) -> None:
         """The original appearance: the one the others' rel=canonical points to, else the
         earliest."""
-        session = self.session
         apps = list(art.appearances)  # the stored ones and those the batch added
         if not apps:
             return
         targets = {a.canonical_target for a in apps if a.canonical_target}
-        pointed_ids = (
-            set(session.scalars(select(Url.appearance_id).where(Url.url.in_(sorted(targets)))))
-            if targets
-            else set()
-        )
+        pointed_ids = {self.stored_owner(t) for t in targets}
         pointed = [
             a
             for a in apps
