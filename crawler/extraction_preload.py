@@ -12,9 +12,9 @@ from pipeline import language
 
 
 def load() -> None:
-    """The language model's loading is mostly LZMA decompression, which runs without the GIL: it
-    goes on in a thread, on another core, while the extraction code is imported (~0.1 s off the
-    forkserver's ~1.4 s here)."""
+    """The language model is read in a thread while the extraction code is imported: most of
+    its reading (from the cache folder, pipeline.language; else decompressing py3langid's file)
+    runs without the GIL, on another core."""
     model = threading.Thread(target=language.warm, name="load-language-model")
     model.start()
     try:
