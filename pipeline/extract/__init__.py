@@ -145,7 +145,7 @@ def extract_page(
     # nothing, as before this search was made lazy).
     at = next(i for i, (name, _) in enumerate(cascade) if name == "trafilatura")
     if not any(group for _, group in cascade[:at]):
-        found = parse_byline(trafilatura_author(tree, url), site_names=sites)
+        found = parse_byline(trafilatura_author(tree), site_names=sites)
         cascade[at] = ("trafilatura", bylines.without_editors(found, editors))
     result.sources["authors"] = next((name for name, group in cascade if group), "")
     result.authors = merge_authors(*(group for _, group in cascade))
