@@ -169,7 +169,9 @@ class _Batch:
                 if app.canonical_target
             }
         )
-        # articles whose bands are to be (re)written, with their band keys
+        # stored articles whose bands are deleted (their text changed), and articles whose
+        # bands are to be (re)written, with their band keys: both written at the end
+        self.stale_bands: set[int] = set()
         self.new_bands: dict[Article, list[tuple[int, int]]] = {}
         self.new_urls: list[tuple[Appearance, str, str, dt.datetime]] = []
         self.new_authors: dict[Article, tuple[list[AuthorName], bool]] = {}
@@ -243,7 +245,7 @@ class _Batch:
         art.flagged_at = None
         art.updated_at = utcnow()
         if not fresh and art.id is not None:
-            self.session.execute(delete(LshBand).where(LshBand.article_id == art.id))
+            self.stale_bands.add(art.id)
         self.new_bands.pop(art, None)
         if fp.signature is not None:
             self.new_bands[art] = p.keys
@@ -331,11 +333,10 @@ class _Batch:
             return
         self.owners.update(dict.fromkeys(missing))
         with self.session.no_autoflush:
-            self.owners.update(
-                self.session.execute(select(Url.url, Url.appearance_id).where(Url.url.in_(missing)))
-                .tuples()
-                .all()  # pairs: a Result has keys(), dict.update() would take it for a mapping
+            found = self.session.execute(
+                select(Url.url, Url.appearance_id).where(Url.url.in_(missing))
             )
+            self.owners.update((url, owner) for url, owner in found)
 
     def stored_owner(self, url: str) -> int | None:
         self.look_up_owners([url])
@@ -423,6 +424,12 @@ class _Batch:
         multi-row statement per table."""
         session = self.session
         session.flush()
+        if self.stale_bands:
+            session.execute(
+                delete(LshBand)
+                .where(LshBand.article_id.in_(sorted(self.stale_bands)))
+                .execution_options(synchronize_session=False)
+            )
         if self.new_bands:
             session.execute(
                 insert(LshBand),

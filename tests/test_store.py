@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from crawler.extraction_pool import ExtractionPool
-from models import Appearance, Article, Url, read_session
+from models import Appearance, Article, LshBand, Url, read_session
 from pipeline.extract import Extracted, FeedHints, OutletRules, extract_page
 from pipeline.fingerprint import (
     BOILERPLATE_RE,
@@ -104,6 +104,11 @@ def test_an_updated_article_is_updated_in_place_and_keeps_first_seen(engine: Eng
     assert after.id == before.id and after.first_seen == before.first_seen
     assert "four summers running" in after.text and after.flagged_at is None
     assert count(engine, Article) == 1
+    # The near-duplicate index has the new text's bands, and none of the old text's.
+    assert after.minhash is not None and after.minhash != before.minhash
+    with read_session(engine) as s:
+        bands = {(b, k) for b, k in s.execute(select(LshBand.band, LshBand.key))}
+    assert bands == set(band_keys(after.minhash, 0.7))
 
 
 def _workers(db_url: str, mode: list[str], n: int = 2) -> list[subprocess.Popen[str]]:
