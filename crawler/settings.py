@@ -52,3 +52,10 @@ _switched_off = {
 EXTENSIONS_BASE = {
     k: v for k, v in default_settings.EXTENSIONS_BASE.items() if k not in _switched_off
 }
+# Likewise the cookies middleware, off (COOKIES_ENABLED above), whose module brings tldextract
+# and requests along (~0.04 s of a crawl's start).
+DOWNLOADER_MIDDLEWARES_BASE = {
+    k: v
+    for k, v in default_settings.DOWNLOADER_MIDDLEWARES_BASE.items()
+    if k != "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"
+}
