@@ -4,9 +4,10 @@ calling thread).
 
 A page that crashes its worker (the process dies) or hangs it (past ``[crawl]
 extract_timeout_seconds``) fails alone: it is reported as :class:`ExtractionFailed`, the pool is
-replaced and the next pages go on. Each worker is replaced after ``MAX_TASKS_PER_WORKER`` pages, so
-a slow leak in a parser never grows a worker without bound. A worker ends itself when the process
-that owns the pool is gone: a crawl killed with SIGKILL leaves no extraction process behind.
+replaced and the next pages go on. The workers are replaced after ``MAX_TASKS_PER_WORKER`` pages
+each on average, so a slow leak in a parser never grows a worker without bound. A worker ends
+itself when the process that owns the pool is gone: a crawl killed with SIGKILL leaves no
+extraction process behind.
 
 :meth:`ExtractionPool.start` starts the workers ahead of the first page (the crawl fetches
 robots.txt, feeds and sitemaps meanwhile), forked from a forkserver that has loaded the
@@ -23,10 +24,10 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -70,7 +71,7 @@ def _context() -> multiprocessing.context.ForkServerContext:
     """forkserver: workers do not inherit the reactor, the database connections or the threads
     of the crawl process. The forkserver imports the extraction code and loads the language
     model once (``PRELOAD``), before it forks any worker: a worker, the first ones or one that
-    replaces another every ``MAX_TASKS_PER_WORKER`` pages, is ready at once and shares that
+    replaces the others after ``MAX_TASKS_PER_WORKER`` pages each, is ready at once and shares that
     memory. The preload applies when this process starts its forkserver, on its first pool."""
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
@@ -102,24 +103,41 @@ class ExtractionPool:
     """Runs a function in worker processes; thread-safe (the store pipeline calls it from the
     reactor's thread pool)."""
 
-    def __init__(self, workers: int, timeout: float) -> None:
+    def __init__(
+        self, workers: int, timeout: float, tasks_per_worker: int = MAX_TASKS_PER_WORKER
+    ) -> None:
         self.workers = workers
+        self.tasks_per_worker = tasks_per_worker
         self.timeout = timeout
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
+        self._given = 0  # pages given to the current pool
         self.restarts = 0
 
-    def _executor(self) -> ProcessPoolExecutor:
+    def _submit(
+        self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any
+    ) -> tuple[ProcessPoolExecutor, Future[Any]]:
+        """``fn(*args, **kwargs)`` given to the current pool, and that pool. After
+        ``tasks_per_worker`` pages a worker on average, a new pool takes the next pages, and the
+        old one ends once it has done those it has (``shutdown(wait=False)``). Not
+        ``max_tasks_per_child``: in CPython 3.11 a worker that ends at that limit can go without
+        a replacement, and the pages queued behind it then wait until they time out (gh-115634,
+        fixed in 3.13), as a crawl of 2,000 pages met. Chosen and given under the lock: a pool is
+        never retired between the two."""
         with self._lock:
+            if self._pool is not None and self._given >= self.tasks_per_worker * self.workers:
+                retired, self._pool = self._pool, None
+                retired.shutdown(wait=False)
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=_context(),
-                    max_tasks_per_child=MAX_TASKS_PER_WORKER,
                     initializer=_follow,
                     initargs=(os.getpid(),),
                 )
-            return self._pool
+                self._given = 0
+            self._given += 1
+            return self._pool, self._pool.submit(fn, *args, **kwargs)
 
     def start(self, warm: str) -> None:
         """Start the workers now rather than on the first page, each running ``warm``
@@ -127,22 +145,23 @@ class ExtractionPool:
         from a thread. Nothing to do without workers."""
         if self.workers <= 0:
             return
-        pool = self._executor()
-        for future in [pool.submit(_call, warm, (), {}) for _ in range(self.workers)]:
+        for pool, future in [self._submit(_call, warm, (), {}) for _ in range(self.workers)]:
             try:
                 future.result(timeout=self.timeout)
-            except (FutureTimeout, BrokenProcessPool):
+            except (FutureTimeout, BrokenProcessPool, CancelledError):
                 self._replace(pool)  # the first page finds a new pool
                 return
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """The next pages go to a new pool (unless another thread replaced this one already, or
+        it was retired: see ``_executor``), and this one ends."""
         with self._lock:
-            if self._pool is not broken:
-                return  # another thread replaced it already
-            self._pool = None
-            self.restarts += 1
-        # A hung worker does not stop on its own: end the processes, then the executor.
-        for proc in list(getattr(broken, "_processes", {}).values()):
+            if self._pool is broken:
+                self._pool = None
+                self.restarts += 1
+        # A hung worker does not stop on its own: end the processes, then the executor (again,
+        # when another thread did: harmless).
+        for proc in list((getattr(broken, "_processes", None) or {}).values()):
             proc.kill()
         broken.shutdown(wait=False, cancel_futures=True)
 
@@ -157,13 +176,13 @@ class ExtractionPool:
         only that one and is given up; pages merely in flight beside it go through."""
         if self.workers <= 0:
             return fn(*args, **kwargs)
-        pool = self._executor()
+        pool, future = self._submit(fn, *args, **kwargs)
         try:
-            return pool.submit(fn, *args, **kwargs).result(timeout=self.timeout)
+            return cast(T, future.result(timeout=self.timeout))
         except FutureTimeout:
             self._replace(pool)
             raise ExtractionFailed(f"extraction took longer than {self.timeout:g} s") from None
-        except BrokenProcessPool:
+        except (BrokenProcessPool, CancelledError):  # cancelled: another page broke the pool
             self._replace(pool)
         alone = ProcessPoolExecutor(
             max_workers=1,

@@ -27,6 +27,11 @@ def pid() -> int:
     return os.getpid()
 
 
+def slow_pid(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
 def parent() -> int:
     return os.getppid()
 

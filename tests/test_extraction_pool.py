@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -132,3 +133,17 @@ def in_a_fresh_process(code: str) -> list[str]:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     return out.stdout.split()
+
+
+def test_workers_are_replaced_after_their_pages_and_every_page_goes_through() -> None:
+    """Workers are replaced after ``tasks_per_worker`` pages each, with pages queued behind them
+    all the while (CPython 3.11's ``max_tasks_per_child`` can end a worker without a
+    replacement, gh-115634: the queued pages then wait for ever, until each one times out)."""
+    pool = ExtractionPool(2, timeout=10, tasks_per_worker=3)
+    try:
+        with ThreadPoolExecutor(8) as threads:  # a backlog, as a crawl's reactor threads make
+            pids = list(threads.map(lambda _: pool.run(tasks.slow_pid, 0.02), range(40)))
+        assert len(set(pids)) >= 40 // (2 * 3)  # replaced, all of them, as they went
+        assert pool.restarts == 0  # and no page timed out or broke the pool
+    finally:
+        pool.close()
