@@ -264,6 +264,7 @@ def run(app: App, *, enqueuer: Enqueuer | None = None) -> int:
     engine = app.ready_engine()
     holder = f"{socket.gethostname()}:{os.getpid()}"
     sched: BlockingScheduler | None = None
+    stoppers: list[threading.Thread] = []
 
     def shutdown(signum: int, _frame: Any) -> None:
         log.info("signal %s: stopping", signal.Signals(signum).name)
@@ -271,7 +272,9 @@ def run(app: App, *, enqueuer: Enqueuer | None = None) -> int:
         stop_crawls()
         running = sched
         if running is not None:
-            threading.Thread(target=lambda: running.shutdown(wait=True), daemon=True).start()
+            stopper = threading.Thread(target=lambda: running.shutdown(wait=True), daemon=True)
+            stopper.start()
+            stoppers.append(stopper)
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
@@ -287,6 +290,10 @@ def run(app: App, *, enqueuer: Enqueuer | None = None) -> int:
         print(f"mediawatch {what} running ({holder}); Ctrl-C to stop", file=sys.stderr, flush=True)
         if not _stopping.is_set():
             sched.start()
+        # The jobs still running end before this returns: the caller then closes what they use
+        # (the cluster's connection pool, which a job opening it would otherwise wait on, 30 s).
+        for stopper in stoppers:
+            stopper.join()
         log.info("scheduler stopped")
         return 0
     finally:

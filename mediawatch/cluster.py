@@ -27,6 +27,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import threading
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -104,6 +105,10 @@ class Cluster:
         )
         self._register()
         self._open = False  # a worker opens it asynchronously; the CLI and the enqueuer do here
+        # The enqueuer's jobs run in several threads: the first ones after it starts, or takes
+        # over, would otherwise open the connection pool twice at once (one of them then waited
+        # 30 s and failed with PoolTimeout).
+        self._opening = threading.Lock()
 
     def close(self) -> None:
         if self._open:
@@ -172,9 +177,10 @@ class Cluster:
         from procrastinate.exceptions import AlreadyEnqueued
 
         priority = kwargs.pop("priority", 0)
-        if not self._open:
-            self.procrastinate.open()
-            self._open = True
+        with self._opening:
+            if not self._open:
+                self.procrastinate.open()
+                self._open = True
         try:
             job_id = task.configure(
                 lock=lock, queueing_lock=queueing_lock, priority=priority
