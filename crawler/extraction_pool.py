@@ -154,7 +154,7 @@ class ExtractionPool:
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         """The next pages go to a new pool (unless another thread replaced this one already, or
-        it was retired: see ``_executor``), and this one ends."""
+        it was retired: see ``_submit``), and this one ends."""
         with self._lock:
             if self._pool is broken:
                 self._pool = None

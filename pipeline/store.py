@@ -325,7 +325,7 @@ class _Batch:
         return art
 
     def look_up_owners(self, urls: Iterable[str]) -> None:
-        """Which stored appearance has each of these URLs (``stored_owner``): one query for those
+        """Which stored appearance has each of these URLs (``owners``): one query for those
         not looked up yet. The batch's own URLs are written at its end (``by_url`` has them), so
         what the database says stays true for the batch, and the query need not flush it first."""
         missing = sorted(set(urls) - self.owners.keys())
@@ -338,10 +338,6 @@ class _Batch:
             )
             self.owners.update((url, owner) for url, owner in found)
 
-    def stored_owner(self, url: str) -> int | None:
-        self.look_up_owners([url])
-        return self.owners[url]
-
     def choose_original(self, art: Article) -> None:
         """The original appearance: the one the others' rel=canonical points to, else the
         earliest."""
@@ -349,7 +345,8 @@ class _Batch:
         if not apps:
             return
         targets = {a.canonical_target for a in apps if a.canonical_target}
-        pointed_ids = {self.stored_owner(t) for t in targets}
+        self.look_up_owners(targets)  # one query for the targets not looked up yet
+        pointed_ids = {self.owners[t] for t in targets}
         pointed = [
             a
             for a in apps
