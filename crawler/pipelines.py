@@ -8,6 +8,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer
 from twisted.internet.base import DelayedCall
 from twisted.internet.threads import deferToThread
@@ -84,12 +85,11 @@ class StorePipeline:
             lambda f: log.warning("extraction workers did not start ahead: %s", f.value)
         )  # the first page starts them, or reports why it cannot
 
-    @defer.inlineCallbacks
-    def close_spider(self, spider: Any = None) -> Any:
-        yield self.starting
+    async def close_spider(self, spider: Any = None) -> None:
+        await maybe_deferred_to_future(self.starting)
         self._flush()
         while self.writing:
-            yield defer.DeferredList(list(self.writing))
+            await maybe_deferred_to_future(defer.DeferredList(list(self.writing)))
         self.pool.close()
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("mediawatch/extraction_pool_restarts", self.pool.restarts)
@@ -98,12 +98,15 @@ class StorePipeline:
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"mediawatch/{key}")
 
-    def process_item(self, item: Any, spider: Any = None) -> Any:
+    async def process_item(self, item: Any, spider: Any = None) -> Any:
+        """The item once its page is stored; DropItem when it is not an article or fails. A
+        coroutine, as Scrapy asks of pipelines since 2.14 (a returned Deferred is deprecated and
+        logged on every crawl); the work itself still runs on Deferreds, awaited here."""
         self.extracting += 1
         d = deferToThread(self._extract, item)
         d.addBoth(self._extracted)
         d.addCallback(self._enqueue, item)
-        return d
+        return await maybe_deferred_to_future(d)
 
     def _extracted(self, result: Any) -> Any:
         self.extracting -= 1

@@ -111,6 +111,18 @@ def test_encodings_come_out_as_correct_text(crawled: tuple[Path, Engine]) -> Non
     assert "\ufffd" not in ar + ru and "Ã" not in ar + ru
 
 
+def test_crawl_logs_carry_no_python_warnings(crawled: tuple[Path, Engine]) -> None:
+    """An analyst reads these logs when a crawl goes wrong: every line in them is about the
+    crawl. A component of ours that Scrapy calls the deprecated way (a pipeline returning a
+    Deferred, as with Scrapy 2.19) logs a warning at every crawl."""
+    cfg, _ = crawled
+    logs = sorted((cfg.parent / "logs").glob("crawl-*.log"))
+    assert len(logs) == len(OUTLETS)
+    for log in logs:
+        warned = [ln for ln in log.read_text("utf-8").splitlines() if "[py.warnings]" in ln]
+        assert not warned, f"{log.name}: {warned}"
+
+
 def test_bad_pages_are_counted_and_the_crawl_goes_on(
     crawled: tuple[Path, Engine], sites: SiteServer
 ) -> None:
