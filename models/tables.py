@@ -315,6 +315,17 @@ class JobRun(Base):
     error: Mapped[str] = mapped_column(Text, default="")
 
 
+class StoreSetting(Base):
+    """A setting the stored rows were made with, kept beside them so that a process computing
+    them differently notices (pipeline.dedup.ensure_index: how the near-duplicate signatures and
+    their LSH band keys were made)."""
+
+    __tablename__ = "store_settings"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
 class Lock(Base):
     """A named lease (one scheduler per database, one digest run per subscriber)."""
 

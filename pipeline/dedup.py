@@ -10,16 +10,25 @@ few candidates — no in-memory index to rebuild, and every crawler process sees
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, select, union_all
+from sqlalchemy import Engine, delete, insert, select, union_all, update
 from sqlalchemy.orm import Session, joinedload
 
-from models import Appearance, Url
-from pipeline.fingerprint import Fingerprint, band_keys, similarity
+from models import Appearance, Article, LshBand, StoreSetting, Url
+from pipeline.fingerprint import (
+    Fingerprint,
+    band_keys,
+    bands_made_with,
+    signatures_made_with,
+    similarity,
+)
 
+log = logging.getLogger(__name__)
 C = TypeVar("C")  # a near-duplicate candidate: a stored article's id, or an article object
 SAME_OUTLET_THRESHOLD = 0.9  # one outlet rarely republishes itself; its pages share templates
 NEAR_CANDIDATES = 25  # candidates compared exactly, most shared bands first
@@ -91,6 +100,75 @@ def known_urls(engine: Engine, urls: list[str]) -> dict[str, KnownUrl]:
             for url, published, first_seen, etag, last_modified in rows:
                 found[url] = KnownUrl(published or first_seen, etag or "", last_modified or "")
     return found
+
+
+# --- the index itself: made one way for every process that shares it ----------------------------
+SIGNATURES = "near_duplicate_signatures"
+BANDS = "near_duplicate_bands"
+REBUILD_CHUNK = 500  # articles read, recomputed and written at a time by a rebuild
+
+
+def ensure_index(session: Session, threshold: float) -> None:
+    """Make the stored near-duplicate index what this process computes, in the session's write
+    transaction, before it looks anything up: an index made another way finds nothing and says
+    nothing. Its signatures are recomputed from the articles' texts when they were made another
+    way (another MinHash scheme: datasketch 2.0 changed its default; or made before the index
+    recorded how, in `store_settings`); its band keys are cut again from the signatures when
+    they were cut for another ``near_duplicate_threshold``. Once per change: the settings are
+    then recorded. One query when nothing has changed. The caller serialises writers (the
+    store's batch lock on PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
+    want = {SIGNATURES: signatures_made_with(), BANDS: bands_made_with(threshold)}
+    recorded = select(StoreSetting.name, StoreSetting.value).where(StoreSetting.name.in_(want))
+    have = {name: value for name, value in session.execute(recorded)}
+    if have == want:
+        return
+    t0 = time.perf_counter()
+    resign = have.get(SIGNATURES) != want[SIGNATURES]
+    rebuilt = _rebuild_index(session, threshold, resign)
+    for name, value in want.items():
+        session.merge(StoreSetting(name=name, value=value))
+    session.flush()
+    if rebuilt:
+        log.warning(
+            "near-duplicate index of %d articles rebuilt in %.1f s (%s): %s, %s (was %s, %s);"
+            " every process sharing this database must use the same near_duplicate_threshold",
+            rebuilt,
+            time.perf_counter() - t0,
+            "signatures recomputed" if resign else "band keys cut again",
+            want[SIGNATURES],
+            want[BANDS],
+            have.get(SIGNATURES, "not recorded"),
+            have.get(BANDS, "not recorded"),
+        )
+
+
+def _rebuild_index(session: Session, threshold: float, resign: bool) -> int:
+    """Every signed article's band keys written again for ``threshold`` (``resign``: its
+    signature recomputed from its text first); the number of articles."""
+    ids = list(session.scalars(select(Article.id).where(Article.minhash.is_not(None))))
+    session.execute(delete(LshBand))
+    for start in range(0, len(ids), REBUILD_CHUNK):
+        chunk = ids[start : start + REBUILD_CHUNK]
+        if resign:
+            texts = session.execute(select(Article.id, Article.text).where(Article.id.in_(chunk)))
+            signatures = {i: Fingerprint.of(t).signature for i, t in texts}
+            session.execute(
+                update(Article), [{"id": i, "minhash": sig} for i, sig in signatures.items()]
+            )
+        else:
+            signed = session.execute(
+                select(Article.id, Article.minhash).where(Article.id.in_(chunk))
+            )
+            signatures = {i: sig for i, sig in signed}
+        bands = [
+            {"article_id": i, "band": band, "key": key}
+            for i, sig in signatures.items()
+            if sig is not None
+            for band, key in band_keys(sig, threshold)
+        ]
+        if bands:
+            session.execute(insert(LshBand), bands)
+    return len(ids)
 
 
 _BAND_SQL = (

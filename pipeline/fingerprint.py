@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from datasketch import MinHash
 
 NUM_PERM = 128
+SEED = 1
+# datasketch's permutation scheme, named: its default changed in datasketch 2.0 (from "legacy"),
+# and signatures made with two schemes cannot be compared. "affine32" is 2.0's default, and 2.5x
+# faster than "legacy" on an 800-word article (1.8 against 4.4 ms here).
+SCHEME = "affine32"
 SHINGLE_WORDS = 5
 MIN_WORDS_FOR_NEAR = 80  # shorter texts are merged only when exactly equal
 MIN_WORDS_FOR_EXACT = 15
@@ -75,7 +80,7 @@ def shingles(words: list[str], k: int = SHINGLE_WORDS) -> set[bytes]:
 def minhash(words: list[str]) -> MinHash:
     from datasketch import MinHash
 
-    m = MinHash(num_perm=NUM_PERM, seed=1)
+    m = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
     m.update_batch(list(shingles(words)))
     return m
 
@@ -104,6 +109,21 @@ def lsh_params(threshold: float) -> tuple[int, int]:
 
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     return lsh.b, lsh.r
+
+
+def signatures_made_with() -> str:
+    """How signatures are made, in words: two processes whose descriptions differ make signatures
+    that cannot be compared (stored with the index: pipeline.dedup.ensure_index)."""
+    return (
+        f"datasketch MinHash, scheme {SCHEME}, {NUM_PERM} permutations, seed {SEED},"
+        f" {SHINGLE_WORDS}-word shingles"
+    )
+
+
+def bands_made_with(threshold: float) -> str:
+    """How band keys are cut from a signature for ``threshold``, in words (as above)."""
+    b, r = lsh_params(threshold)
+    return f"{b} bands of {r} rows"
 
 
 def band_keys(signature: bytes, threshold: float) -> list[tuple[int, int]]:

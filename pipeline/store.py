@@ -42,7 +42,7 @@ from models import (
     utcnow,
 )
 from pipeline.authors import AuthorName
-from pipeline.dedup import band_rows, first_near, known_appearances, rank_near
+from pipeline.dedup import band_rows, ensure_index, first_near, known_appearances, rank_near
 from pipeline.extract import Extracted
 from pipeline.fingerprint import Fingerprint
 from pipeline.urls import canonicalize, is_amp, is_mobile
@@ -131,6 +131,8 @@ class _Batch:
             # Concurrent crawls must not both create the same article: the batch takes the lock
             # before it looks (another writer may be storing the same work right now).
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": NEW_ARTICLE_LOCK})
+        # The index this batch reads and adds to is made as this process makes it.
+        ensure_index(session, threshold)
         self.by_url = known_appearances(session, {u for p in pages for u in p.variants})
         unknown = [p for p in pages if not any(u in self.by_url for u in p.variants)]
         hashes = sorted({p.fp.content_hash for p in unknown if p.fp.exact_ok})

@@ -31,6 +31,8 @@ from tests.store_worker import outlet_ids
 OPED_AMP = "meridian/opinion/2024/03/04/the-road-back-to-geneva/amp/index.html"
 OPED_REPOST = "observatory/p/101.html"
 TRACKING = "&utm_source=rss&utm_medium=rss&utm_campaign=feed"
+# The first values of the signature of "w0 w1 … w99" (datasketch 2.0, scheme affine32, seed 1).
+EXPECTED_FIRST_VALUES = [136310253, 46994906, 49122455, 85650024]
 
 
 def store(
@@ -109,6 +111,80 @@ def test_an_updated_article_is_updated_in_place_and_keeps_first_seen(engine: Eng
     with read_session(engine) as s:
         bands = {(b, k) for b, k in s.execute(select(LshBand.band, LshBand.key))}
     assert bands == set(band_keys(after.minhash, 0.7))
+
+
+def _republished(engine: Engine) -> tuple[dict[str, int], Extracted, Extracted]:
+    """The meridian op-ed, and the same text under another outlet's URL with a closing line
+    added: a near duplicate (no shared URL, no canonical link, another content hash)."""
+    raw, url = sample_page(OPED_AMP)
+    first = extract_page(raw, url)
+    repost = "http://sample.test/observatory/?p=555"
+    second = dataclasses.replace(
+        first,
+        url=repost,
+        canonical_url=repost,
+        url_variants=[],
+        canonical_target="",
+        text=first.text + "\nThe observatory thanks the author for permission to repost this.",
+    )
+    return outlet_ids(engine), first, second
+
+
+def test_a_near_duplicate_is_found_after_the_threshold_is_changed(engine: Engine) -> None:
+    """The index is cut into bands for the threshold: a store with another threshold cuts the
+    stored articles' band keys again (it would find none of them otherwise)."""
+    ids, first, second = _republished(engine)
+    assert store_page(engine, ids["meridian"], first, FetchInfo(first.url)).status == "new"
+    result = store_page(engine, ids["observatory"], second, FetchInfo(second.url), threshold=0.8)
+    assert result.status == "duplicate" and count(engine, Article) == 1
+    with read_session(engine) as s:
+        art = s.scalars(select(Article)).one()
+        bands = {(b, k) for b, k in s.execute(select(LshBand.band, LshBand.key))}
+    assert art.minhash is not None and bands == set(band_keys(art.minhash, 0.8))
+
+
+def test_signatures_made_another_way_are_recomputed_before_the_first_lookup(
+    engine: Engine,
+) -> None:
+    """A database whose signatures came from datasketch's pre-2.0 default scheme ("legacy"),
+    stored before the index recorded how it was made: its first store recomputes them from the
+    articles' texts, and finds the near duplicate."""
+    from datasketch import MinHash
+    from sqlalchemy import delete, insert, update
+
+    from models import StoreSetting
+    from pipeline.fingerprint import NUM_PERM, normalized_words, shingles, signature_bytes
+
+    ids, first, second = _republished(engine)
+    assert store_page(engine, ids["meridian"], first, FetchInfo(first.url)).status == "new"
+    legacy = MinHash(num_perm=NUM_PERM, seed=1, scheme="legacy")
+    legacy.update_batch(list(shingles(normalized_words(first.text))))
+    old = signature_bytes(legacy)
+    with engine.begin() as conn:
+        conn.execute(delete(StoreSetting))
+        conn.execute(delete(LshBand))
+        conn.execute(update(Article).values(minhash=old))
+        (art_id,) = conn.execute(select(Article.id)).scalars()
+        rows = [{"article_id": art_id, "band": b, "key": k} for b, k in band_keys(old, 0.7)]
+        conn.execute(insert(LshBand), rows)
+    result = store_page(engine, ids["observatory"], second, FetchInfo(second.url))
+    assert result.status == "duplicate" and count(engine, Article) == 1
+    with read_session(engine) as s:
+        art = s.scalars(select(Article)).one()
+        rows = s.execute(select(StoreSetting.name, StoreSetting.value))
+        settings = {name: value for name, value in rows}
+    assert art.minhash == Fingerprint.of(first.text).signature != old
+    assert "scheme affine32" in settings["near_duplicate_signatures"]
+    assert settings["near_duplicate_bands"] == "14 bands of 9 rows"
+
+
+def test_signatures_do_not_depend_on_the_datasketch_default() -> None:
+    """The scheme is named, not datasketch's default (which changed in 2.0): these values were
+    made with it, and an install that makes others would miss every stored near duplicate."""
+    words = [f"w{i}" for i in range(100)]
+    values = Fingerprint.of(" ".join(words)).signature
+    assert values is not None
+    assert list(memoryview(values).cast("Q")[:4]) == EXPECTED_FIRST_VALUES
 
 
 def _workers(db_url: str, mode: list[str], n: int = 2) -> list[subprocess.Popen[str]]:
