@@ -108,7 +108,7 @@ BANDS = "near_duplicate_bands"
 REBUILD_CHUNK = 500  # articles read, recomputed and written at a time by a rebuild
 
 
-def ensure_index(session: Session, threshold: float) -> None:
+def ensure_index(session: Session, threshold: float, shape: tuple[int, int] | None = None) -> None:
     """Make the stored near-duplicate index what this process computes, in the session's write
     transaction, before it looks anything up: an index made another way finds nothing and says
     nothing. Its signatures are recomputed from the articles' texts when they were made another
@@ -116,8 +116,9 @@ def ensure_index(session: Session, threshold: float) -> None:
     recorded how, in `store_settings`); its band keys are cut again from the signatures when
     they were cut for another ``near_duplicate_threshold``. Once per change: the settings are
     then recorded. One query when nothing has changed. The caller serialises writers (the
-    store's batch lock on PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
-    want = {SIGNATURES: signatures_made_with(), BANDS: bands_made_with(threshold)}
+    store's batch lock on PostgreSQL, BEGIN IMMEDIATE on SQLite). ``shape``: the (bands, rows)
+    for ``threshold`` when known (see ``bands_made_with``)."""
+    want = {SIGNATURES: signatures_made_with(), BANDS: bands_made_with(threshold, shape)}
     recorded = select(StoreSetting.name, StoreSetting.value).where(StoreSetting.name.in_(want))
     have = {name: value for name, value in session.execute(recorded)}
     if have == want:

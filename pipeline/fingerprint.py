@@ -120,9 +120,11 @@ def signatures_made_with() -> str:
     )
 
 
-def bands_made_with(threshold: float) -> str:
-    """How band keys are cut from a signature for ``threshold``, in words (as above)."""
-    b, r = lsh_params(threshold)
+def bands_made_with(threshold: float, shape: tuple[int, int] | None = None) -> str:
+    """How band keys are cut from a signature for ``threshold``, in words (as above).
+    ``shape``: its (bands, rows), when known (a fingerprint's ``shape``): datasketch, which
+    computes them, is then not imported (the crawl process never imports it otherwise)."""
+    b, r = shape or lsh_params(threshold)
     return f"{b} bands of {r} rows"
 
 
@@ -145,13 +147,15 @@ class Fingerprint:
     # The signature's LSH band keys for ``threshold`` (given to ``of``), or () when not computed.
     bands: tuple[tuple[int, int], ...] = ()
     threshold: float | None = None
+    shape: tuple[int, int] | None = None  # (bands, rows) for ``threshold``, when given
 
     @classmethod
     def of(cls, text: str, threshold: float | None = None) -> Fingerprint:
         w = normalized_words(text)
         sig = signature_bytes(minhash(w)) if len(w) >= MIN_WORDS_FOR_NEAR else None
         bands = tuple(band_keys(sig, threshold)) if sig is not None and threshold else ()
-        return cls(len(w), content_hash(w), sig, bands, threshold)
+        shape = lsh_params(threshold) if threshold else None
+        return cls(len(w), content_hash(w), sig, bands, threshold, shape)
 
     def band_keys(self, threshold: float) -> list[tuple[int, int]]:
         """The band keys for ``threshold``: those computed with the fingerprint when it was for

@@ -131,8 +131,10 @@ class _Batch:
             # Concurrent crawls must not both create the same article: the batch takes the lock
             # before it looks (another writer may be storing the same work right now).
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": NEW_ARTICLE_LOCK})
-        # The index this batch reads and adds to is made as this process makes it.
-        ensure_index(session, threshold)
+        # The index this batch reads and adds to is made as this process makes it (with the
+        # bands' shape from the pages' fingerprints, made in the extraction workers).
+        shapes = (p.fp.shape for p in pages if p.fp.threshold == threshold and p.fp.shape)
+        ensure_index(session, threshold, next(shapes, None))
         self.by_url = known_appearances(session, {u for p in pages for u in p.variants})
         unknown = [p for p in pages if not any(u in self.by_url for u in p.variants)]
         hashes = sorted({p.fp.content_hash for p in unknown if p.fp.exact_ok})

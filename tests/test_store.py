@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -176,6 +177,34 @@ def test_signatures_made_another_way_are_recomputed_before_the_first_lookup(
     assert art.minhash == Fingerprint.of(first.text).signature != old
     assert "scheme affine32" in settings["near_duplicate_signatures"]
     assert settings["near_duplicate_bands"] == "14 bands of 9 rows"
+
+
+def test_storing_pages_fingerprinted_elsewhere_does_not_load_datasketch(tmp_path: Path) -> None:
+    """The crawl process stores pages whose fingerprints its extraction workers made: checking
+    the index against them must not import datasketch there (NumPy and SciPy with it, ~0.7 s of
+    CPU and 70 MB in a process that otherwise never needs them)."""
+    code = f"""
+import sys
+from models import make_engine
+from core import db
+from pipeline.extract import Extracted
+from pipeline.fingerprint import Fingerprint
+from pipeline.store import FetchInfo, store_pages
+from tests.store_worker import outlet_ids
+engine = make_engine("sqlite:///{tmp_path / "db.sqlite"}")
+db.upgrade(engine)
+url = "http://sample.test/meridian/2024/03/05/a/"
+page = Extracted(url=url, canonical_url=url, title="A", text="words " * 200)
+fp = Fingerprint(200, "h" * 64, bytes(1024), ((0, 1),), 0.7, (14, 9))
+print(store_pages(engine, outlet_ids(engine)["meridian"], [(page, FetchInfo(url))],
+                  fingerprints=[fp])[0].status)
+print("datasketch" in sys.modules)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["new", "False"]
 
 
 def test_signatures_do_not_depend_on_the_datasketch_default() -> None:
