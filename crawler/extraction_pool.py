@@ -110,6 +110,7 @@ class ExtractionPool:
         self.tasks_per_worker = tasks_per_worker
         self.timeout = timeout
         self._lock = threading.Lock()
+        self._inline = threading.Lock()  # without workers: one page at a time (see ``run``)
         self._pool: ProcessPoolExecutor | None = None
         self._given = 0  # pages given to the current pool
         self.restarts = 0
@@ -173,9 +174,16 @@ class ExtractionPool:
     def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)`` in a worker. When the shared pool breaks under a page, the
         page is tried once more in a process of its own: the page that broke the pool breaks
-        only that one and is given up; pages merely in flight beside it go through."""
+        only that one and is given up; pages merely in flight beside it go through.
+
+        Without workers, in the calling thread, one call at a time: the crawl's reactor threads
+        would otherwise run up to ten extractions at once in lxml and trafilatura, and crawls
+        so made died of heap corruption ("double free or corruption", SIGABRT in lxml code)
+        twice in about twenty crawls of the real-page benchmark site. Under the GIL they gain
+        next to nothing from running together."""
         if self.workers <= 0:
-            return fn(*args, **kwargs)
+            with self._inline:
+                return fn(*args, **kwargs)
         pool, future = self._submit(fn, *args, **kwargs)
         try:
             return cast(T, future.result(timeout=self.timeout))

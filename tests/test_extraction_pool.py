@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -147,3 +148,26 @@ def test_workers_are_replaced_after_their_pages_and_every_page_goes_through() ->
         assert pool.restarts == 0  # and no page timed out or broke the pool
     finally:
         pool.close()
+
+
+def test_without_workers_pages_are_extracted_one_at_a_time() -> None:
+    """``workers = 0`` runs extraction in the crawl's reactor threads: never two at once (lxml
+    and trafilatura in up to ten threads at once corrupted the crawl process's heap)."""
+    pool = ExtractionPool(0, timeout=10)
+    inside, most = 0, 0
+    guard = threading.Lock()
+
+    def page(n: int) -> int:
+        nonlocal inside, most
+        with guard:
+            inside += 1
+            most = max(most, inside)
+        time.sleep(0.02)
+        with guard:
+            inside -= 1
+        return n * 2
+
+    with ThreadPoolExecutor(max_workers=6) as threads:
+        results = list(threads.map(lambda n: pool.run(page, n), range(24)))
+    assert results == [n * 2 for n in range(24)]
+    assert most == 1
