@@ -7,6 +7,10 @@ The site is built from the real pages of ``../shared/extract-dev/pages/`` when t
 otherwise, and the result says which. Real pages are the fair test: extraction on them is 10–30×
 slower than on synthetic ones, which moves the bottleneck from the store to the parsing.
 
+Each worker count is crawled ``REPEATS`` times, in rounds (one crawl's ratio to trafilatura
+alone moves by ±0.2 between runs on a shared VM): the table shows the median crawl, and every
+crawl's ratio beside it.
+
 With every worker, the site is also crawled at five times its size (a second sitemap): the
 difference of the two crawls' times is what the extra pages cost, the crawl's rate once it runs,
 without the start-up that a crawl of any size pays once; and the larger crawl's own rate shows
@@ -295,7 +299,7 @@ def run(real: bool | None = None) -> dict[str, Any]:
             )
         extra = twice["stored"] - crawls[most]["stored"]
         return {
-            "runs": runs,
+            "runs": runs,  # every crawl of each worker count (the median: ``median_run``)
             "twice": twice,
             "marginal_per_s": extra / (twice["crawl_s"] - crawls[most]["crawl_s"]),
             # the extra pages' baseline: trafilatura alone around the two crawls they part
@@ -307,7 +311,6 @@ def run(real: bool | None = None) -> dict[str, Any]:
             "pages": len(pages),
             "extract_per_s": len(pages) / extract_s,
             "trafilatura_per_s": len(pages) / trafilatura_s,
-            "crawls": crawls,
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -321,8 +324,8 @@ def markdown(r: dict[str, Any]) -> str:
         else f"{r['pages']:,} synthetic pages (no `../shared/extract-dev` here: real pages "
         "would be the fair test)"
     )
-    crawls = r["crawls"]
-    every = r.get("runs") or {w: [c] for w, c in crawls.items()}
+    every = r["runs"]
+    crawls = {w: median_run(rs) for w, rs in every.items()}
     vs = vs_trafilatura
     base = vs(crawls[0])
     lines = [
